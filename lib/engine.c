@@ -1,0 +1,664 @@
+/*
+ * engine.c - partition same-size files into classes of identical content.
+ *
+ * HOW IT WORKS
+ *
+ * util-linux hardlink compares every pair of a size group: k files cost
+ * k(k-1)/2 comparisons, and the master is re-read for each of them.  Here
+ * the members of a group are read in lockstep, one block at a time, and
+ * the group is refined after every block:
+ *
+ *   1. Take a class (initially the whole group) whose members share the
+ *      same bytes up to offset `off`.
+ *   2. Read the next block of every member into memory (block size chosen
+ *      so that members x block fits mem_limit).
+ *   3. Hash each block with XXH3 and sort the members by hash: O(k log k).
+ *      Within a run of equal hashes, compare the blocks byte for byte with
+ *      memcmp against the run's representatives.  A hash collision costs an
+ *      extra memcmp, never a wrong answer: hashes only split, bytes join.
+ *   4. Each resulting sub-class with one member is finished (unique), and
+ *      its file is closed at once: it is never read further.  Sub-classes
+ *      that reached the end of the files are finished (identical).  The
+ *      others go back on the work stack with off += block.
+ *
+ * Each byte of each member is therefore read at most once, and a member is
+ * read only up to the block in which it first differs from every other
+ * member.  Blocks start at 4 KiB and grow to io_size, so early differences
+ * cost little.
+ *
+ * Over budget.  When a class is so large that even one 4 KiB block per
+ * member exceeds mem_limit, its members are first hashed one at a time
+ * (one scratch buffer) without advancing: equal hashes form the sub-classes.
+ * A sub-class whose members were all equal at the previous step is then
+ * confirmed by streaming each member's block against its first member's
+ * (two buffers): equal members advance, the rest are hashed again.  In that
+ * mode a block can be read twice (counted in hl_stats.hash_passes); the
+ * answer stays exact.
+ *
+ * Open files.  A member keeps its descriptor while its class is alive, as
+ * long as fewer than max_open descriptors are held; beyond that each block
+ * is read through a descriptor opened and closed around the read.
+ *
+ * Changes.  A read that ends before the expected size, or a byte found past
+ * it when a class reaches the end, marks the member HL_ECHANGED.
+ */
+#include "hlcore.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define MIN_BLOCK 4096u
+#define DEFAULT_IO (1u << 20)
+#define DEFAULT_MEM (64u << 20)
+#define DEFAULT_OPEN 256u
+
+struct member {
+	uint64_t off;	/* bytes read and found equal so far */
+	int fd;		/* held descriptor, or -1 */
+	int err;	/* negative errno once failed */
+};
+
+/* A contiguous range of the index array that is still being refined. */
+struct range {
+	size_t start, len;
+	uint64_t off;
+	unsigned steps;		/* blocks read so far: drives block growth */
+	unsigned flags;
+};
+
+enum range_flags {
+	/* over budget: members are believed equal at off, stream them */
+	R_STREAM = 1,
+};
+
+struct keyed {
+	uint64_t hash;
+	size_t pos;	/* slot in the range, then member index */
+	size_t label;	/* sub-class number */
+	int rep;	/* first member of its label */
+};
+
+struct hl_engine {
+	struct hl_engine_opts o;
+	struct hl_stats st;
+	int (*intr)(void *);
+	void *intr_arg;
+
+	/* per classify call */
+	const struct hl_group *g;
+	struct member *mem;
+	size_t *idx;
+	struct keyed *keys;
+	size_t *cls;
+	size_t *scratch;
+	int *err;
+	unsigned nopen;
+
+	struct range *stack;
+	size_t nstack, capstack;
+
+	unsigned char *buf;	/* len x block bytes */
+	size_t bufsz;
+};
+
+struct hl_engine *
+hl_engine_new(const struct hl_engine_opts *opts)
+{
+	struct hl_engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	if (opts)
+		e->o = *opts;
+	if (!e->o.io_size)
+		e->o.io_size = DEFAULT_IO;
+	e->o.io_size = (e->o.io_size + MIN_BLOCK - 1) / MIN_BLOCK * MIN_BLOCK;
+	if (!e->o.mem_limit)
+		e->o.mem_limit = DEFAULT_MEM;
+	if (e->o.mem_limit < 2 * (size_t)MIN_BLOCK)
+		e->o.mem_limit = 2 * (size_t)MIN_BLOCK;
+	if (!e->o.max_open)
+		e->o.max_open = DEFAULT_OPEN;
+	if (e->o.threads < 1)
+		e->o.threads = 1;
+	return e;
+}
+
+void
+hl_engine_free(struct hl_engine *e)
+{
+	if (!e)
+		return;
+	free(e->stack);
+	free(e->buf);
+	free(e);
+}
+
+void
+hl_engine_set_interrupt(struct hl_engine *e, int (*fn)(void *), void *arg)
+{
+	e->intr = fn;
+	e->intr_arg = arg;
+}
+
+void
+hl_engine_stats(const struct hl_engine *e, struct hl_stats *out)
+{
+	*out = e->st;
+}
+
+static int
+push(struct hl_engine *e, struct range r)
+{
+	if (e->nstack == e->capstack) {
+		size_t cap = e->capstack ? 2 * e->capstack : 16;
+		struct range *s = realloc(e->stack, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		e->stack = s;
+		e->capstack = cap;
+	}
+	e->stack[e->nstack++] = r;
+	return 0;
+}
+
+static int
+reserve_buf(struct hl_engine *e, size_t need)
+{
+	unsigned char *b;
+
+	if (need <= e->bufsz)
+		return 0;
+	b = realloc(e->buf, need);
+	if (!b)
+		return -ENOMEM;
+	e->buf = b;
+	e->bufsz = need;
+	return 0;
+}
+
+static void
+release(struct hl_engine *e, size_t m)
+{
+	struct member *mb = &e->mem[m];
+
+	if (mb->fd >= 0) {
+		e->g->src.close(e->g->src.cookie, m, mb->fd);
+		mb->fd = -1;
+		e->nopen--;
+	}
+}
+
+static void
+fail(struct hl_engine *e, size_t m, int err)
+{
+	e->mem[m].err = err;
+	release(e, m);
+}
+
+/*
+ * Reads len bytes of member m at off into dst.  Returns 0, or a negative
+ * error after marking the member failed.  Safe to call from workers for
+ * distinct members: the shared counters are updated by the caller.
+ */
+static int
+read_member(struct hl_engine *e, size_t m, uint64_t off,
+		   unsigned char *dst, size_t len, uint64_t *nread)
+{
+	const struct hl_source *src = &e->g->src;
+	struct member *mb = &e->mem[m];
+	int fd = mb->fd, transient = 0;
+	size_t got = 0;
+
+	if (fd < 0) {
+		fd = src->open(src->cookie, m);
+		if (fd < 0)
+			return fd;
+		e->st.files_opened++;
+		transient = 1;
+	}
+	while (got < len) {
+		ssize_t r = pread(fd, dst + got, len - got, (off_t)(off + got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int err = r < 0 ? -errno : -HL_ECHANGED;
+
+			if (transient)
+				src->close(src->cookie, m, fd);
+			*nread += got;
+			return err;
+		}
+		got += (size_t)r;
+	}
+	*nread += got;
+	if (transient)
+		src->close(src->cookie, m, fd);
+	return 0;
+}
+
+/* Opens the members of a range that may keep a descriptor. */
+static void
+hold_fds(struct hl_engine *e, const struct range *r)
+{
+	const struct hl_source *src = &e->g->src;
+
+	for (size_t i = 0; i < r->len; i++) {
+		size_t m = e->idx[r->start + i];
+		struct member *mb = &e->mem[m];
+		int fd;
+
+		if (mb->fd >= 0 || mb->err || e->nopen >= e->o.max_open)
+			continue;
+		fd = src->open(src->cookie, m);
+		e->st.files_opened += fd >= 0;
+		if (fd < 0) {
+			mb->err = fd;
+			continue;
+		}
+		mb->fd = fd;
+		e->nopen++;
+	}
+}
+
+/* Checks that a member ends exactly at the group size. */
+static int
+check_eof(struct hl_engine *e, size_t m)
+{
+	unsigned char c;
+	uint64_t n = 0;
+	int r = read_member(e, m, e->g->size, &c, 1, &n);
+
+	e->st.reads++;
+	e->st.bytes_read += n;
+	if (r == -HL_ECHANGED)
+		return 0;	/* no byte past the end: good */
+	return r < 0 ? r : -HL_ECHANGED;
+}
+
+/* Records a finished class: idx[start..start+len) are identical. */
+static void
+finish(struct hl_engine *e, size_t start, size_t len, int at_eof)
+{
+	size_t first = HL_NOCLASS;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t m = e->idx[start + i];
+
+		if (e->mem[m].err)
+			continue;
+		if (at_eof && len > 1) {
+			int r = check_eof(e, m);
+
+			if (r < 0) {
+				fail(e, m, r);
+				continue;
+			}
+		}
+		release(e, m);
+		if (first == HL_NOCLASS)
+			first = m;
+		e->cls[m] = first;
+	}
+}
+
+static int
+cmp_keyed_hash(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int
+cmp_keyed_label(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->label != y->label)
+		return x->label < y->label ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * After keys[0..n) got labels, rewrites the range in label order (members
+ * in index order within a label, so a class's first member is its smallest
+ * index) and queues or finishes each sub-class.  Labels below nadv moved
+ * past the block just read (to off + b, with flags fadv); the others stay
+ * at off (with flags fstay).
+ */
+struct split_how {
+	size_t b, nadv;
+	unsigned fadv, fstay;
+};
+
+static int
+split(struct hl_engine *e, const struct range *r, size_t n,
+      const struct split_how *how)
+{
+	struct keyed *k = e->keys;
+	size_t *tmp = e->scratch;
+
+	for (size_t j = 0; j < n; j++)
+		k[j].pos = e->idx[r->start + k[j].pos];
+	qsort(k, n, sizeof(*k), cmp_keyed_label);
+	for (size_t j = 0; j < n; j++)
+		tmp[j] = k[j].pos;
+	memcpy(e->idx + r->start, tmp, n * sizeof(*tmp));
+
+	for (size_t i = 0, j; i < n; i = j) {
+		int adv = k[i].label < how->nadv;
+		struct range sub = {r->start + i, 0, r->off, r->steps,
+				    how->fstay};
+
+		for (j = i + 1; j < n && k[j].label == k[i].label; j++)
+			;
+		sub.len = j - i;
+		if (adv) {
+			sub.off += how->b;
+			sub.steps++;
+			sub.flags = how->fadv;
+		}
+		if (sub.len == 1) {
+			finish(e, sub.start, 1, 0);
+		} else if (sub.off == e->g->size) {
+			finish(e, sub.start, sub.len, 1);
+		} else {
+			int rc = push(e, sub);
+
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Reads block [off, off+b) of the range's members into slots of e->buf
+ * (slot i at i * stride).  A failed member is marked and released.
+ */
+static void
+read_blocks(struct hl_engine *e, const struct range *r, size_t b,
+	    size_t stride)
+{
+	for (size_t i = 0; i < r->len; i++) {
+		size_t m = e->idx[r->start + i];
+		uint64_t n = 0;
+		int rc;
+
+		if (e->mem[m].err)
+			continue;
+		rc = read_member(e, m, r->off, e->buf + i * stride, b, &n);
+		e->st.reads++;
+		e->st.bytes_read += n;
+		if (rc < 0)
+			fail(e, m, rc);
+	}
+}
+
+/* Keys for the members of a range that did not fail, slot order. */
+static size_t
+live_keys(struct hl_engine *e, const struct range *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->len; i++) {
+		size_t m = e->idx[r->start + i];
+
+		if (e->mem[m].err) {
+			release(e, m);
+			continue;
+		}
+		e->keys[n].pos = i;
+		e->keys[n].rep = 0;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Labels keys[0..n), sorted by hash, so that equal labels mean equal
+ * blocks: within a run of equal hashes each block is compared with the
+ * run's representatives until one matches.
+ */
+static void
+label_by_bytes(struct hl_engine *e, size_t n, size_t b, size_t stride)
+{
+	struct keyed *k = e->keys;
+	size_t label = 0;
+
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && k[j].hash == k[i].hash; j++)
+			;
+		for (size_t x = i; x < j; x++) {
+			const unsigned char *p = e->buf + k[x].pos * stride;
+			size_t y;
+
+			for (y = i; y < x; y++) {
+				if (k[y].rep &&
+				    !memcmp(e->buf + k[y].pos * stride, p, b))
+					break;
+			}
+			if (y < x) {
+				k[x].label = k[y].label;
+			} else {
+				k[x].label = label++;
+				k[x].rep = 1;
+			}
+		}
+	}
+}
+
+/*
+ * The normal step: every member's next block in memory, hash, sort, and
+ * confirm equal hashes with memcmp.
+ */
+static int
+step_lockstep(struct hl_engine *e, const struct range *r, size_t b)
+{
+	struct split_how how = {b, (size_t)-1, 0, 0};
+	size_t n;
+	int rc;
+
+	if ((rc = reserve_buf(e, b * r->len)) < 0)
+		return rc;
+	hold_fds(e, r);
+	read_blocks(e, r, b, b);
+	n = live_keys(e, r);
+	for (size_t i = 0; i < n; i++)
+		e->keys[i].hash = XXH3_64bits(e->buf + e->keys[i].pos * b, b);
+	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_hash);
+	label_by_bytes(e, n, b, b);
+	return split(e, r, n, &how);
+}
+
+/*
+ * Over budget, first visit at this offset: hash each member's block with
+ * one buffer and split by hash alone, without advancing.  Equal hashes
+ * are confirmed byte by byte by step_stream.
+ */
+static int
+step_hash(struct hl_engine *e, const struct range *r, size_t b)
+{
+	struct split_how how = {b, 0, 0, R_STREAM};
+	struct keyed *k = e->keys;
+	size_t n = 0, label = 0;
+	int rc;
+
+	if ((rc = reserve_buf(e, b)) < 0)
+		return rc;
+	e->st.hash_passes++;
+	for (size_t i = 0; i < r->len; i++) {
+		size_t m = e->idx[r->start + i];
+		uint64_t got = 0;
+
+		rc = read_member(e, m, r->off, e->buf, b, &got);
+		e->st.reads++;
+		e->st.bytes_read += got;
+		if (rc < 0) {
+			fail(e, m, rc);
+			continue;
+		}
+		k[n].hash = XXH3_64bits(e->buf, b);
+		k[n].pos = i;
+		n++;
+	}
+	qsort(k, n, sizeof(*k), cmp_keyed_hash);
+	for (size_t i = 0; i < n; i++) {
+		if (i && k[i].hash != k[i - 1].hash)
+			label++;
+		k[i].label = label;
+	}
+	return split(e, r, n, &how);
+}
+
+/*
+ * Over budget, members believed equal at off: compare each member's block
+ * with the first member's.  Equal members advance; the others are hashed
+ * again at the same offset (they differ from the first member, so each
+ * such step makes progress).
+ */
+static int
+step_stream(struct hl_engine *e, const struct range *r, size_t b)
+{
+	struct split_how how = {b, 1, R_STREAM, 0};
+	struct keyed *k = e->keys;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = reserve_buf(e, 2 * b)) < 0)
+		return rc;
+	for (size_t i = 0; i < r->len; i++) {
+		size_t m = e->idx[r->start + i];
+		unsigned char *dst = e->buf + (n ? b : 0);
+		uint64_t got = 0;
+
+		rc = read_member(e, m, r->off, dst, b, &got);
+		e->st.reads++;
+		e->st.bytes_read += got;
+		if (rc < 0) {
+			fail(e, m, rc);
+			continue;
+		}
+		k[n].pos = i;
+		k[n].label = n && memcmp(e->buf, dst, b) != 0;
+		n++;
+	}
+	return split(e, r, n, &how);
+}
+
+/* 4 KiB, 64 KiB, 1 MiB...: cheap when files differ early */
+static size_t
+block_size(const struct hl_engine *e, const struct range *r)
+{
+	uint64_t left = e->g->size - r->off;
+	size_t b = MIN_BLOCK;
+
+	for (unsigned s = 0; s < r->steps && b < e->o.io_size; s++)
+		b <<= 4;
+	if (b > e->o.io_size)
+		b = e->o.io_size;
+	while (b > MIN_BLOCK && (uint64_t)b * r->len > e->o.mem_limit)
+		b /= 2;
+	if (b > left)
+		b = (size_t)left;
+	return b;
+}
+
+static int
+step(struct hl_engine *e, struct range r)
+{
+	size_t b = block_size(e, &r);
+
+	if (b == 0) {		/* empty files, or a range already at the end */
+		finish(e, r.start, r.len, 1);
+		return 0;
+	}
+	if ((uint64_t)MIN_BLOCK * r.len <= e->o.mem_limit)
+		return step_lockstep(e, &r, b);
+	b = e->o.io_size < e->g->size - r.off ? e->o.io_size
+					       : (size_t)(e->g->size - r.off);
+	if (r.flags & R_STREAM)
+		return step_stream(e, &r, b);
+	return step_hash(e, &r, b);
+}
+
+static int
+setup(struct hl_engine *e, const struct hl_group *g, size_t *class, int *err)
+{
+	size_t n = g->n;
+
+	e->g = g;
+	e->cls = class;
+	e->err = err;
+	e->nopen = 0;
+	e->nstack = 0;
+	e->mem = malloc(n * sizeof(*e->mem));
+	e->idx = malloc(n * sizeof(*e->idx));
+	e->keys = malloc(n * sizeof(*e->keys));
+	e->scratch = malloc(n * sizeof(*e->scratch));
+	if (!e->mem || !e->idx || !e->keys || !e->scratch)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		e->mem[i] = (struct member){0, -1, 0};
+		e->idx[i] = i;
+		class[i] = HL_NOCLASS;
+	}
+	return 0;
+}
+
+static void
+teardown(struct hl_engine *e)
+{
+	if (e->mem) {
+		for (size_t i = 0; i < e->g->n; i++)
+			release(e, i);
+	}
+	free(e->mem);
+	free(e->idx);
+	free(e->keys);
+	free(e->scratch);
+	e->mem = NULL;
+	e->idx = e->scratch = NULL;
+	e->keys = NULL;
+	e->g = NULL;
+}
+
+int
+hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
+		   size_t *class, int *err)
+{
+	int rc;
+
+	if (!g->n)
+		return 0;
+	e->st.groups++;
+	rc = setup(e, g, class, err);
+	if (rc == 0 && g->n == 1)
+		class[0] = 0;
+	else if (rc == 0)
+		rc = push(e, (struct range){0, g->n, 0, 0, 0});
+	while (rc == 0 && e->nstack) {
+		if (e->intr && e->intr(e->intr_arg)) {
+			rc = -EINTR;
+			break;
+		}
+		rc = step(e, e->stack[--e->nstack]);
+	}
+	if (rc == 0) {
+		for (size_t i = 0; i < g->n; i++) {
+			err[i] = e->mem[i].err;
+			if (err[i])
+				class[i] = HL_NOCLASS;
+		}
+	}
+	teardown(e);
+	return rc;
+}

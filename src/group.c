@@ -1,0 +1,562 @@
+/*
+ * group.c - the policy: which files may replace which.
+ *
+ * util-linux hardlink takes each file of a (device, size) group in turn as
+ * master and compares it with every later file that passes the attribute
+ * checks.  Because every check is an equality (mode, owner, mtime second,
+ * name, directory part, xattrs), the files it ends up merging are exactly
+ * the classes of (attributes, content), each merged into its most
+ * preferred member.  We compute those classes directly:
+ *
+ *   1. merge paths into entries: one per inode (and per name with -f, per
+ *      directory part with -d), as util-linux does;
+ *   2. sort entries by (device, size): a group of one is never opened;
+ *   3. inside a size group, sort by (attribute key, master preference):
+ *      each run of equal keys is handed to the engine, in preference order,
+ *      and comes back as content classes whose first member is the master;
+ *   4. replace every path of every other member by a link to the master.
+ *
+ * The result (which paths share an inode; Files, Linked, Saved) equals
+ * util-linux's, at O(k log k) per group instead of O(k^2) comparisons.
+ */
+#include "hardlink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+struct counters stats;
+
+struct ent {
+	struct fent **paths;	/* newest discovered first, as util-linux */
+	uint32_t npaths;
+	uint32_t nlink;		/* virtual: updated as we link */
+	uint32_t op;		/* operand of the first path found */
+	char *xattrs;		/* -X: sorted "name\0value-length value" blob */
+	size_t xlen;
+	int xerr;
+	struct rstate rs;
+};
+
+static struct fent *
+ent_f(const struct ent *e)
+{
+	return e->paths[0];
+}
+
+/* ---- building entries ------------------------------------------------ */
+
+static int
+cmp_inode(const void *a, const void *b)
+{
+	const struct fent *x = *(struct fent *const *)a;
+	const struct fent *y = *(struct fent *const *)b;
+	int r;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (opts.respect_name && (r = strcmp(x->name, y->name)))
+		return r;
+	if (opts.respect_dir) {
+		static struct pathbuf pa, pb;
+
+		r = strcmp(dirpart_of(&pa, x->dir), dirpart_of(&pb, y->dir));
+		if (r)
+			return r;
+	}
+	/* then by name, so equal paths are neighbours; then newest first */
+	if ((r = strcmp(x->name, y->name)))
+		return r;
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+static int
+same_key(const struct fent *x, const struct fent *y)
+{
+	if (x->dev != y->dev || x->ino != y->ino)
+		return 0;
+	if (opts.respect_name && strcmp(x->name, y->name))
+		return 0;
+	if (opts.respect_dir) {
+		static struct pathbuf pa, pb;
+
+		return !strcmp(dirpart_of(&pa, x->dir),
+				dirpart_of(&pb, y->dir));
+	}
+	return 1;
+}
+
+/* Drops paths seen twice (same operand twice, or nested operands). */
+static uint32_t
+drop_repeats(struct fent **p, uint32_t n)
+{
+	static struct pathbuf pa, pb;
+	uint32_t w = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		int dup = 0;
+
+		for (uint32_t j = 0; j < w && !dup; j++) {
+			if (strcmp(p[i]->name, p[j]->name))
+				continue;
+			dup = !strcmp(path_of(&pa, p[i]->dir, p[i]->name),
+				      path_of(&pb, p[j]->dir, p[j]->name));
+		}
+		if (dup)
+			verbose(2, "Skipped (specified more than once) %s",
+				path_of(&pa, p[i]->dir, p[i]->name));
+		else
+			p[w++] = p[i];
+	}
+	return w;
+}
+
+static int
+cmp_seq_desc(const void *a, const void *b)
+{
+	const struct fent *x = *(struct fent *const *)a;
+	const struct fent *y = *(struct fent *const *)b;
+
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+static void
+rstate_init(struct rstate *rs, const struct fent *f)
+{
+	*rs = (struct rstate){
+		.dev = f->dev, .ino = f->ino, .size = f->size,
+		.mtime = f->mtime, .ctime = f->ctime,
+		.mtime_ns = f->mtime_ns, .ctime_ns = f->ctime_ns,
+		.mode = f->mode, .uid = f->uid, .gid = f->gid,
+	};
+}
+
+static struct ent *
+build_entries(struct filelist *fl, struct fent **order, size_t *nent)
+{
+	struct ent *ents = xcalloc(fl->n ? fl->n : 1, sizeof(*ents));
+	size_t n = 0;
+
+	for (size_t i = 0; i < fl->n; i++)
+		order[i] = &fl->v[i];
+	qsort(order, fl->n, sizeof(*order), cmp_inode);
+	for (size_t i = 0, j; i < fl->n; i = j) {
+		struct ent *e = &ents[n];
+		uint32_t first_op;
+
+		for (j = i + 1; j < fl->n && same_key(order[i], order[j]); j++)
+			;
+		e->paths = order + i;
+		e->npaths = (uint32_t)(j - i);
+		if (e->npaths > 1) {
+			qsort(e->paths, e->npaths, sizeof(*e->paths),
+			      cmp_seq_desc);
+			e->npaths = drop_repeats(e->paths, e->npaths);
+		}
+		first_op = e->paths[e->npaths - 1]->op;
+		e->op = first_op;
+		e->nlink = ent_f(e)->nlink;
+		rstate_init(&e->rs, ent_f(e));
+		n++;
+	}
+	*nent = n;
+	return ents;
+}
+
+/* ---- attribute keys and master preference ---------------------------- */
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	const struct fent *x = ent_f((const struct ent *)a);
+	const struct fent *y = ent_f((const struct ent *)b);
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return 0;
+}
+
+#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
+
+static int
+cmp_attrs(const struct ent *a, const struct ent *b)
+{
+	const struct fent *x = ent_f(a), *y = ent_f(b);
+	int r = 0;
+
+	if (!opts.ign_mode && (r = CMP(x->mode, y->mode)))
+		return r;
+	if (!opts.ign_owner &&
+	    ((r = CMP(x->uid, y->uid)) || (r = CMP(x->gid, y->gid))))
+		return r;
+	if (!opts.ign_time && (r = CMP(x->mtime, y->mtime)))
+		return r;
+	if (opts.respect_name && (r = strcmp(x->name, y->name)))
+		return r;
+	if (opts.respect_dir) {
+		static struct pathbuf pa, pb;
+
+		r = strcmp(dirpart_of(&pa, x->dir), dirpart_of(&pb, y->dir));
+		if (r)
+			return r;
+	}
+	if (opts.respect_xattrs) {
+		if ((r = CMP(a->xerr, b->xerr)) || (r = CMP(a->xlen, b->xlen)))
+			return r;
+		if (a->xlen && (r = memcmp(a->xattrs, b->xattrs, a->xlen)))
+			return r;
+	}
+	return 0;
+}
+
+/* Negative when a makes the better master (util-linux's file_compare). */
+static int
+cmp_pref(const struct ent *a, const struct ent *b)
+{
+	const struct fent *x = ent_f(a), *y = ent_f(b);
+	int r = 0;
+
+	if (opts.maximize && (r = CMP(b->nlink, a->nlink)))
+		return r;
+	if (opts.minimize && (r = CMP(a->nlink, b->nlink)))
+		return r;
+	if (opts.prio_trees && (r = CMP(a->op, b->op)))
+		return r;
+	r = opts.keep_oldest ? CMP(x->mtime, y->mtime) : CMP(y->mtime, x->mtime);
+	if (r)
+		return r;
+	return CMP(x->ino, y->ino);
+}
+
+static int
+cmp_key_pref(const void *a, const void *b)
+{
+	const struct ent *x = *(struct ent *const *)a;
+	const struct ent *y = *(struct ent *const *)b;
+	int r = cmp_attrs(x, y);
+
+	return r ? r : cmp_pref(x, y);
+}
+
+/* ---- xattrs (-X) ------------------------------------------------------ */
+
+static int
+cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Reads all xattrs of e into one blob, names sorted, so that equal blobs
+ * mean equal xattrs.  An error other than "not supported" is remembered
+ * (the entry then only matches nothing) and reported.
+ */
+static void
+load_xattrs(struct ent *e)
+{
+	static struct pathbuf pb;
+	const char *path = path_of(&pb, ent_f(e)->dir, ent_f(e)->name);
+	ssize_t len = llistxattr(path, NULL, 0);
+	char *names, **sorted;
+	size_t n = 0, off = 0;
+
+	if (len <= 0) {
+		if (len < 0 && errno != ENOTSUP) {
+			warnerr(errno, "cannot get xattr names for %s", path);
+			e->xerr = 1;
+		}
+		return;
+	}
+	names = xmalloc((size_t)len);
+	len = llistxattr(path, names, (size_t)len);
+	if (len < 0) {
+		warnerr(errno, "cannot get xattr names for %s", path);
+		e->xerr = 1;
+		free(names);
+		return;
+	}
+	sorted = xmalloc((size_t)len * sizeof(*sorted));
+	for (char *p = names; p < names + len; p += strlen(p) + 1)
+		sorted[n++] = p;
+	qsort(sorted, n, sizeof(*sorted), cmp_cstr);
+	for (size_t i = 0; i < n && !e->xerr; i++) {
+		size_t nl = strlen(sorted[i]) + 1;
+		ssize_t vl = lgetxattr(path, sorted[i], NULL, 0);
+
+		if (vl < 0) {
+			warnerr(errno, "cannot get xattr value of %s for %s",
+				sorted[i], path);
+			e->xerr = 1;
+			break;
+		}
+		e->xattrs = xrealloc(e->xattrs, off + nl + sizeof(vl) +
+							(size_t)vl);
+		memcpy(e->xattrs + off, sorted[i], nl);
+		off += nl;
+		vl = lgetxattr(path, sorted[i], e->xattrs + off + sizeof(vl),
+			       (size_t)vl);
+		if (vl < 0) {
+			warnerr(errno, "cannot get xattr value of %s for %s",
+				sorted[i], path);
+			e->xerr = 1;
+			break;
+		}
+		memcpy(e->xattrs + off, &vl, sizeof(vl));
+		off += sizeof(vl) + (size_t)vl;
+	}
+	e->xlen = e->xerr ? 0 : off;
+	free(sorted);
+	free(names);
+}
+
+/* ---- content classes through the engine ------------------------------ */
+
+struct run {
+	struct ent **m;		/* members, preference order */
+	size_t n;
+};
+
+static int
+src_open(void *cookie, size_t i)
+{
+	const struct run *r = cookie;
+	const struct ent *e = r->m[i];
+	const struct fent *f = ent_f(e);
+	struct stat st;
+	int fd = path_open(f->dir, f->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	/* the file we read must be the file the walk saw, unchanged */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_dev != e->rs.dev ||
+	    (uint64_t)st.st_ino != e->rs.ino ||
+	    (uint64_t)st.st_size != e->rs.size ||
+	    st.st_mtim.tv_sec != e->rs.mtime ||
+	    (uint32_t)st.st_mtim.tv_nsec != e->rs.mtime_ns ||
+	    (!e->rs.touched && (st.st_ctim.tv_sec != e->rs.ctime ||
+				(uint32_t)st.st_ctim.tv_nsec != e->rs.ctime_ns))) {
+		close(fd);
+		return -HL_ECHANGED;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return fd;
+}
+
+static void
+src_close(void *cookie, size_t i, int fd)
+{
+	(void)cookie;
+	(void)i;
+	close(fd);
+}
+
+static int
+interrupted(void *arg)
+{
+	(void)arg;
+	return got_signal != 0;
+}
+
+static const char *
+ent_path(struct pathbuf *pb, const struct ent *e, uint32_t i)
+{
+	return path_of(pb, e->paths[i]->dir, e->paths[i]->name);
+}
+
+/*
+ * Replaces every path of dup by a link to master.  Returns 0, -EMLINK when
+ * master has no room for another link (dup then keeps its paths), or
+ * another negative errno after a failure (already reported).
+ */
+static int
+link_entry(struct ent *master, struct ent *dup)
+{
+	static struct pathbuf mp, dp;
+	const struct fent *mf = ent_f(master);
+	int reflink = 0;
+
+	if (!opts.dry_run && opts.reflink != REFLINK_NEVER) {
+		struct rpath m = {mf->dir, mf->name,
+				  ent_path(&mp, master, 0)};
+
+		reflink = replace_may_reflink(&m, mf->dev);
+	}
+	while (dup->npaths) {
+		const struct fent *df = dup->paths[0];
+		struct rpath m = {mf->dir, mf->name, ent_path(&mp, master, 0)};
+		struct rpath d = {df->dir, df->name, ent_path(&dp, dup, 0)};
+
+		sig_check();
+		report_link(m.path, d.path, mf->size, reflink);
+		if (!opts.dry_run) {
+			int rc = replace_with_link(&m, &master->rs, &d,
+						   &dup->rs, reflink);
+
+			if (rc < 0) {
+				stats.failed++;
+				return rc;
+			}
+		}
+		stats.linked++;
+		master->nlink++;
+		if (--dup->nlink == 0)
+			stats.saved += mf->size;
+		dup->paths++;
+		dup->npaths--;
+	}
+	return 0;
+}
+
+static void
+list_class(struct ent **m, const size_t *next, size_t lead)
+{
+	static struct pathbuf pb;
+	static uint64_t groupno;
+
+	groupno++;
+	for (size_t i = lead; i != HL_NOCLASS; i = next[i]) {
+		for (uint32_t p = 0; p < m[i]->npaths; p++)
+			report_listing(groupno, ent_path(&pb, m[i], p));
+	}
+}
+
+/* Links, or lists, the classes found in one attribute run. */
+static void
+act(struct run *r, const size_t *cls, size_t *next)
+{
+	static struct pathbuf pb;
+	size_t *tail = xmalloc(r->n * sizeof(*tail));
+
+	for (size_t i = 0; i < r->n; i++) {
+		next[i] = HL_NOCLASS;
+		tail[i] = i;
+		if (cls[i] != HL_NOCLASS && cls[i] != i) {
+			next[tail[cls[i]]] = i;
+			tail[cls[i]] = i;
+		}
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		struct ent *master = r->m[i];
+
+		if (cls[i] != i)
+			continue;
+		if (next[i] == HL_NOCLASS) {
+			verbose(3, "Skipped (content mismatch) %s",
+				ent_path(&pb, master, 0));
+			continue;
+		}
+		if (opts.list) {
+			list_class(r->m, next, i);
+			continue;
+		}
+		for (size_t j = next[i]; j != HL_NOCLASS; j = next[j]) {
+			if (link_entry(master, r->m[j]) == -EMLINK)
+				master = r->m[j];	/* util-linux's rule */
+		}
+	}
+	free(tail);
+}
+
+static void
+classify_run(struct run *r, struct hl_engine *eng)
+{
+	static struct pathbuf pb, pb2;
+	size_t *cls = xmalloc(r->n * sizeof(*cls));
+	size_t *next = xmalloc(r->n * sizeof(*next));
+	int *err = xmalloc(r->n * sizeof(*err));
+	struct hl_group g = {r->n, ent_f(r->m[0])->size,
+			     {src_open, src_close, r}};
+	size_t live = 0;
+	int rc;
+
+	if (opts.respect_xattrs) {
+		for (size_t i = 1; i < r->n; i++) {
+			verbose(2, "Comparing xattrs of %s to %s",
+				ent_path(&pb, r->m[0], 0),
+				ent_path(&pb2, r->m[i], 0));
+			stats.xattr_compared++;
+		}
+	}
+	rc = hl_engine_classify(eng, &g, cls, err);
+	if (rc == -EINTR)
+		sig_check();
+	if (rc < 0)
+		fatal("cannot compare files: %s", strerror(-rc));
+	for (size_t i = 0; i < r->n; i++) {
+		if (!err[i]) {
+			live++;
+			continue;
+		}
+		if (err[i] == -HL_ECHANGED)
+			warnmsg("%s: changed during the run, not replaced",
+				ent_path(&pb, r->m[i], 0));
+		else
+			warnerr(-err[i], "%s", ent_path(&pb, r->m[i], 0));
+	}
+	stats.compared += live > 1 ? live - 1 : 0;
+	act(r, cls, next);
+	free(cls);
+	free(next);
+	free(err);
+}
+
+static void
+size_group(struct ent *g, size_t n, struct hl_engine *eng)
+{
+	static struct pathbuf pb;
+	struct ent **m = xmalloc(n * sizeof(*m));
+
+	for (size_t i = 0; i < n; i++) {
+		m[i] = &g[i];
+		if (opts.respect_xattrs)
+			load_xattrs(m[i]);
+	}
+	qsort(m, n, sizeof(*m), cmp_key_pref);
+	for (size_t i = 0, j; i < n; i = j) {
+		struct run r = {m + i, 0};
+
+		for (j = i + 1; j < n && cmp_attrs(m[i], m[j]) == 0; j++)
+			;
+		r.n = j - i;
+		if (r.n == 1 || m[i]->xerr) {
+			for (size_t k = i; k < j; k++)
+				verbose(3, "Skipped (attributes mismatch) %s",
+					ent_path(&pb, m[k], 0));
+			continue;
+		}
+		classify_run(&r, eng);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(g[i].xattrs);
+	free(m);
+}
+
+void
+group_run(struct filelist *fl, struct hl_engine *eng)
+{
+	struct fent **order = xmalloc((fl->n ? fl->n : 1) * sizeof(*order));
+	size_t nent;
+	struct ent *ents = build_entries(fl, order, &nent);
+
+	hl_engine_set_interrupt(eng, interrupted, NULL);
+	qsort(ents, nent, sizeof(*ents), cmp_size);
+	for (size_t i = 0, j; i < nent; i = j) {
+		for (j = i + 1; j < nent && cmp_size(&ents[i], &ents[j]) == 0;
+		     j++)
+			;
+		if (j - i > 1)
+			size_group(ents + i, j - i, eng);
+		sig_check();
+	}
+	free(ents);
+	free(order);
+}

@@ -1,0 +1,162 @@
+/*
+ * hardlink.h - what the modules of the hardlink command share.
+ */
+#ifndef HARDLINK_H
+#define HARDLINK_H
+
+#include <errno.h>
+#include <regex.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "hlcore.h"
+
+#define TMP_PREFIX ".hardlink-tmp-"
+#define TMP_RANDOM 8
+
+enum reflink_mode { REFLINK_NEVER, REFLINK_AUTO, REFLINK_ALWAYS };
+
+struct regex_list {
+	regex_t *re;
+	size_t n;
+};
+
+struct options {
+	int dry_run, quiet, verbose, list, zero;
+	int content, ign_mode, ign_owner, ign_time;
+	int respect_name, respect_dir, respect_xattrs;
+	int maximize, minimize, keep_oldest, prio_trees;
+	int mount, real_size, skip_reflinks;
+	enum reflink_mode reflink;
+	uintmax_t min_size, max_size, io_size, cache_size;
+	const char *method;
+	struct regex_list include, exclude, exclude_subtree;
+	char **operands;
+	int noperands;
+};
+
+extern struct options opts;
+
+/* util.c: messages, allocation, paths */
+extern int had_warning;
+void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warnerr(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+_Noreturn void fatal(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+int regex_any(const struct regex_list *l, const char *s);
+
+/* names.c: compact tree of names */
+struct dnode {
+	struct dnode *parent;	/* NULL for an operand's root */
+	uint32_t op;		/* operand number */
+	uint32_t depth;		/* components below the root */
+	size_t namelen;
+	char name[];		/* a root holds the absolute path */
+};
+
+struct pathbuf {
+	char *s;
+	size_t len, cap;
+};
+
+void *arena_alloc(size_t n);
+struct dnode *dnode_new(struct dnode *parent, const char *name, size_t len,
+			uint32_t op);
+char *arena_strdup(const char *s, size_t len);
+/* Writes the absolute path of d (and name, if not NULL) into pb->s. */
+const char *path_of(struct pathbuf *pb, const struct dnode *d,
+		    const char *name);
+/* The directory part between the operand's root and name (for -d). */
+const char *dirpart_of(struct pathbuf *pb, const struct dnode *d);
+void pathbuf_release(struct pathbuf *pb);
+/* Opens d (name NULL) or d/name without following any symlink. */
+int path_open(const struct dnode *d, const char *name, int flags);
+
+/* walk.c: what the walk found, one record per regular-file path */
+struct fent {
+	struct dnode *dir;
+	const char *name;
+	uint64_t dev, ino, size, blocks;
+	int64_t mtime, ctime;
+	uint32_t mtime_ns, ctime_ns;
+	uint32_t mode, uid, gid, nlink;
+	uint32_t op;
+	uint32_t seq;		/* discovery order */
+};
+
+struct filelist {
+	struct fent *v;
+	size_t n, cap;
+	uint64_t files;		/* the Files: counter */
+};
+
+void walk_operand(struct filelist *fl, const char *operand, uint32_t op);
+int is_stale_temp(const char *name, const struct stat *st);
+
+/* group.c: the policy */
+struct counters {
+	uint64_t linked, compared, xattr_compared, saved, skipped_reflinks;
+	uint64_t failed, files;
+};
+
+extern struct counters stats;
+void group_run(struct filelist *fl, struct hl_engine *eng);
+
+/* replace.c: the only code that changes the filesystem */
+struct rstate {
+	uint64_t dev, ino, size;
+	int64_t mtime, ctime;
+	uint32_t mtime_ns, ctime_ns;
+	uint32_t mode, uid, gid;
+	int touched;		/* we changed its ctime ourselves */
+};
+
+struct rpath {
+	const struct dnode *dir;
+	const char *name;
+	const char *path;	/* for messages */
+};
+
+#define RE_CHANGED (-HL_ECHANGED)
+
+int replace_with_link(const struct rpath *master, struct rstate *ms,
+		      const struct rpath *dup, struct rstate *ds,
+		      int reflink);
+int replace_remove_stale(int dirfd, const char *name, const char *path,
+			 const struct stat *st);
+void replace_cleanup(void);
+int replace_may_reflink(const struct rpath *master, uint64_t dev);
+
+/* report.c */
+const char *human_size(char *buf, size_t len, uint64_t bytes);
+void report_link(const char *master, const char *dup, uint64_t size,
+		 int reflink);
+void report_summary(void);
+void report_listing(uint64_t group, const char *path);
+void verbose(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+extern struct hl_stats engine_stats;
+extern struct timespec start_time;
+
+/* sig.c */
+extern volatile sig_atomic_t got_signal, got_usr1;
+void sig_setup(void);
+void sig_check(void);
+void sig_block(sigset_t *old);
+void sig_restore(const sigset_t *old);
+
+/* opts.c */
+void opts_parse(int argc, char **argv);
+int parse_size(const char *s, uintmax_t *out);
+
+#endif /* HARDLINK_H */

@@ -1,0 +1,239 @@
+/*
+ * names.c - a compact tree of names, and opening by it.
+ *
+ * The walk stores one dnode per directory (parent pointer plus its own
+ * name) and, per file, a pointer to its directory and its name, all in an
+ * arena.  Full paths exist only transiently, built into a caller's buffer
+ * for messages, regexes and opening.
+ *
+ * Opening never follows a symlink: the operand roots come from
+ * realpath(3), and every component below them was seen as a directory by
+ * the walk, so a symlink found on the way now means the tree changed under
+ * us.  openat2(RESOLVE_NO_SYMLINKS) enforces that; paths longer than the
+ * kernel accepts in one call are opened a chunk at a time.
+ */
+#include "hardlink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ARENA_CHUNK (1u << 20)
+#define CHUNK_PATH 3072		/* bytes per openat2 call, below PATH_MAX */
+
+static char *arena_cur;
+static size_t arena_left;
+
+void *
+arena_alloc(size_t n)
+{
+	void *p;
+
+	n = (n + 7) & ~(size_t)7;
+	if (n > arena_left) {
+		size_t sz = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+
+		arena_cur = xmalloc(sz);
+		arena_left = sz;
+	}
+	p = arena_cur;
+	arena_cur += n;
+	arena_left -= n;
+	return p;
+}
+
+char *
+arena_strdup(const char *s, size_t len)
+{
+	char *p = arena_alloc(len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+struct dnode *
+dnode_new(struct dnode *parent, const char *name, size_t len, uint32_t op)
+{
+	struct dnode *d = arena_alloc(sizeof(*d) + len + 1);
+
+	d->parent = parent;
+	d->op = op;
+	d->depth = parent ? parent->depth + 1 : 0;
+	d->namelen = len;
+	memcpy(d->name, name, len);
+	d->name[len] = '\0';
+	return d;
+}
+
+static void
+pb_reserve(struct pathbuf *pb, size_t n)
+{
+	if (n > pb->cap) {
+		pb->cap = n < 256 ? 256 : n * 2;
+		pb->s = xrealloc(pb->s, pb->cap);
+	}
+}
+
+/* Length of d's path, and d's path written so it ends at pb->s + end. */
+static size_t
+dir_len(const struct dnode *d)
+{
+	size_t n = 0;
+
+	for (; d; d = d->parent)
+		n += d->namelen + (d->parent ? 1 : 0);
+	return n;
+}
+
+static void
+dir_write(char *end, const struct dnode *d)
+{
+	for (; d; d = d->parent) {
+		end -= d->namelen;
+		memcpy(end, d->name, d->namelen);
+		if (d->parent)
+			*--end = '/';
+	}
+}
+
+const char *
+path_of(struct pathbuf *pb, const struct dnode *d, const char *name)
+{
+	size_t dl = dir_len(d), nl = name ? strlen(name) : 0;
+	/* the root "/" already ends with a slash */
+	int slash = name && !(d->parent == NULL && d->namelen == 1);
+
+	pb_reserve(pb, dl + slash + nl + 1);
+	dir_write(pb->s + dl, d);
+	if (slash)
+		pb->s[dl] = '/';
+	if (name)
+		memcpy(pb->s + dl + slash, name, nl);
+	pb->len = dl + slash + nl;
+	pb->s[pb->len] = '\0';
+	return pb->s;
+}
+
+/* "/" + each component below the root + "/", as util-linux measures it */
+const char *
+dirpart_of(struct pathbuf *pb, const struct dnode *d)
+{
+	size_t len = 1;
+	char *end;
+
+	for (const struct dnode *x = d; x->parent; x = x->parent)
+		len += x->namelen + 1;
+	pb_reserve(pb, len + 1);
+	end = pb->s + len;
+	*end = '\0';
+	*--end = '/';
+	for (const struct dnode *x = d; x->parent; x = x->parent) {
+		end -= x->namelen;
+		memcpy(end, x->name, x->namelen);
+		*--end = '/';
+	}
+	pb->len = len;
+	return pb->s;
+}
+
+void
+pathbuf_release(struct pathbuf *pb)
+{
+	free(pb->s);
+	pb->s = NULL;
+	pb->len = pb->cap = 0;
+}
+
+static int
+open_nofollow(int dirfd, const char *path, int flags)
+{
+	static int no_openat2;
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	if (!no_openat2) {
+		fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS)
+			return fd;
+		no_openat2 = 1;
+	}
+	return openat(dirfd, path, flags | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/*
+ * Opens directory d for use as a base, walking down from the deepest
+ * ancestor whose path fits one call.  Returns an O_PATH descriptor or -1.
+ */
+static int
+open_long(const struct dnode *d, struct pathbuf *pb)
+{
+	const struct dnode **chain;
+	size_t n = d->depth + 1, i = 0;
+	int fd = AT_FDCWD;
+
+	chain = xmalloc(n * sizeof(*chain));
+	for (const struct dnode *x = d; x; x = x->parent)
+		chain[--n] = x;
+	n = d->depth + 1;
+	while (i < n) {
+		size_t len = 0, j = i;
+		int nfd;
+
+		/* gather components while they fit */
+		while (j < n && (j == i || len + chain[j]->namelen + 1 <
+						    CHUNK_PATH)) {
+			len += chain[j]->namelen + 1;
+			j++;
+		}
+		pb_reserve(pb, len + 1);
+		pb->len = 0;
+		for (size_t k = i; k < j; k++) {
+			if (k > i)
+				pb->s[pb->len++] = '/';
+			memcpy(pb->s + pb->len, chain[k]->name,
+			       chain[k]->namelen);
+			pb->len += chain[k]->namelen;
+		}
+		pb->s[pb->len] = '\0';
+		nfd = open_nofollow(fd, pb->s, O_PATH | O_DIRECTORY);
+		if (fd != AT_FDCWD)
+			close(fd);
+		if (nfd < 0) {
+			free(chain);
+			return -1;
+		}
+		fd = nfd;
+		i = j;
+	}
+	free(chain);
+	return fd;
+}
+
+int
+path_open(const struct dnode *d, const char *name, int flags)
+{
+	static __thread struct pathbuf pb;
+	int base, fd, err;
+
+	if (dir_len(d) + (name ? strlen(name) : 0) + 2 < CHUNK_PATH)
+		return open_nofollow(AT_FDCWD, path_of(&pb, d, name), flags);
+	base = open_long(d, &pb);
+	if (base < 0)
+		return -1;
+	if (!name)
+		name = ".";
+	fd = open_nofollow(base, name, flags);
+	err = errno;
+	close(base);
+	errno = err;
+	return fd;
+}

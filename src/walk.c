@@ -1,0 +1,374 @@
+/*
+ * walk.c - find the regular files under the operands.
+ *
+ * An iterative depth-first walk over directory file descriptors: every
+ * entry is examined with fstatat(AT_SYMLINK_NOFOLLOW) relative to its
+ * directory, every subdirectory opened with openat(O_NOFOLLOW), so no path
+ * string is resolved and no symlink is followed.  There is no recursion
+ * and no depth limit.  At most MAX_DIR_FDS directories stay open: when the
+ * chain is deeper, the shallowest descriptors are closed, and a directory
+ * is reopened later through its child's "..", checked against the device
+ * and inode it had, so a directory moved away mid-walk is not followed.
+ *
+ * Each regular file that passes the filters becomes a struct fent: its
+ * directory node, its name and the stat fields the policy needs.
+ */
+#include "hardlink.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_DIR_FDS 48
+
+struct frame {
+	struct dnode *d;
+	int fd;
+	uint64_t dev, ino;
+	struct dnode **subs;
+	size_t nsub, isub;
+};
+
+struct walk {
+	struct filelist *fl;
+	struct frame *st;
+	size_t n, cap;
+	size_t nopen;
+	uint64_t rootdev;
+	uint32_t op;
+	struct pathbuf pb;
+};
+
+int
+is_stale_temp(const char *name, const struct stat *st)
+{
+	size_t plen = sizeof(TMP_PREFIX) - 1;
+
+	if (strncmp(name, TMP_PREFIX, plen) != 0 ||
+	    strlen(name) != plen + TMP_RANDOM)
+		return 0;
+	for (const char *p = name + plen; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9')))
+			return 0;
+	}
+	/* ours only while another name still holds the bytes */
+	return S_ISREG(st->st_mode) && st->st_nlink >= 2;
+}
+
+static void
+add_fent(struct filelist *fl, struct dnode *dir, const char *name,
+	 const struct stat *st, uint32_t op)
+{
+	struct fent *f;
+
+	if (fl->n == fl->cap) {
+		fl->cap = fl->cap ? fl->cap * 2 : 1024;
+		fl->v = xrealloc(fl->v, fl->cap * sizeof(*fl->v));
+	}
+	f = &fl->v[fl->n];
+	*f = (struct fent){
+		.dir = dir,
+		.name = arena_strdup(name, strlen(name)),
+		.dev = st->st_dev,
+		.ino = st->st_ino,
+		.size = (uint64_t)st->st_size,
+		.blocks = (uint64_t)st->st_blocks,
+		.mtime = st->st_mtim.tv_sec,
+		.mtime_ns = (uint32_t)st->st_mtim.tv_nsec,
+		.ctime = st->st_ctim.tv_sec,
+		.ctime_ns = (uint32_t)st->st_ctim.tv_nsec,
+		.mode = st->st_mode,
+		.uid = st->st_uid,
+		.gid = st->st_gid,
+		.nlink = (uint32_t)st->st_nlink,
+		.op = op,
+		.seq = (uint32_t)fl->n,
+	};
+	fl->n++;
+}
+
+/* The per-file rules of util-linux's walk callback, in its order. */
+static void
+consider_file(struct walk *w, struct dnode *dir, int dirfd, const char *name,
+	      const struct stat *st)
+{
+	const char *path = NULL;
+	uint64_t sz;
+
+	if (dirfd >= 0 && is_stale_temp(name, st)) {
+		path = path_of(&w->pb, dir, name);
+		if (!opts.dry_run)
+			replace_remove_stale(dirfd, name, path, st);
+		else
+			verbose(2, "Skipped (temporary of an interrupted run) "
+				   "%s", path);
+		return;
+	}
+	if (opts.include.n || opts.exclude.n || opts.verbose >= 2)
+		path = path_of(&w->pb, dir, name);
+	if (opts.include.n || opts.exclude.n) {
+		int inc = regex_any(&opts.include, path);
+		int exc = regex_any(&opts.exclude, path);
+
+		if ((opts.exclude.n && exc && !inc) ||
+		    (!opts.exclude.n && opts.include.n && !inc)) {
+			verbose(2, "Skipped (excluded) %s", path);
+			return;
+		}
+	}
+	w->fl->files++;
+	sz = opts.real_size ? (uint64_t)st->st_blocks * 512
+			    : (uint64_t)st->st_size;
+	if (sz < opts.min_size) {
+		verbose(2, "Skipped (smaller than configured size) %s", path);
+		return;
+	}
+	if (opts.verbose >= 3)
+		verbose(3, " %5" PRIu64 ": [%" PRIu64 "/%" PRIu64 "/%ju] %s",
+			w->fl->files, (uint64_t)st->st_dev,
+			(uint64_t)st->st_ino, (uintmax_t)st->st_nlink, path);
+	if (opts.max_size && sz > opts.max_size) {
+		verbose(2, "Skipped (greater than configured size) %s", path);
+		return;
+	}
+	add_fent(w->fl, dir, name, st, w->op);
+}
+
+static void
+close_frame_fd(struct walk *w, struct frame *f)
+{
+	if (f->fd >= 0) {
+		close(f->fd);
+		f->fd = -1;
+		w->nopen--;
+	}
+}
+
+/* Keeps at most MAX_DIR_FDS directories open: close the shallowest. */
+static void
+limit_fds(struct walk *w)
+{
+	for (size_t i = 0; w->nopen > MAX_DIR_FDS && i + 1 < w->n; i++)
+		close_frame_fd(w, &w->st[i]);
+}
+
+static int
+push_frame(struct walk *w, struct dnode *d, int fd, const struct stat *st)
+{
+	struct frame *f;
+
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->st = xrealloc(w->st, w->cap * sizeof(*w->st));
+	}
+	f = &w->st[w->n++];
+	*f = (struct frame){d, fd, st->st_dev, st->st_ino, NULL, 0, 0};
+	w->nopen++;
+	limit_fds(w);
+	return 0;
+}
+
+static void
+add_sub(struct frame *f, struct dnode *d, size_t *cap)
+{
+	if (f->nsub == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		f->subs = xrealloc(f->subs, *cap * sizeof(*f->subs));
+	}
+	f->subs[f->nsub++] = d;
+}
+
+/* Reads the whole directory: files are considered, subdirectories kept. */
+static void
+read_dir(struct walk *w, struct frame *f)
+{
+	int dfd = dup(f->fd);
+	DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	size_t cap = 0;
+
+	if (!dir) {
+		warnerr(errno, "cannot read %s", path_of(&w->pb, f->d, NULL));
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	for (;;) {
+		struct stat st;
+		const char *name;
+
+		errno = 0;
+		if (!(de = readdir(dir))) {
+			if (errno)
+				warnerr(errno, "cannot read %s",
+					path_of(&w->pb, f->d, NULL));
+			break;
+		}
+		sig_check();
+		name = de->d_name;
+		if (name[0] == '.' &&
+		    (!name[1] || (name[1] == '.' && !name[2])))
+			continue;
+		if (de->d_type == DT_DIR) {
+			add_sub(f, dnode_new(f->d, name, strlen(name), w->op),
+				&cap);
+			continue;
+		}
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				warnerr(errno, "cannot read %s",
+					path_of(&w->pb, f->d, name));
+			continue;
+		}
+		if (S_ISREG(st.st_mode))
+			consider_file(w, f->d, f->fd, name, &st);
+		else if (S_ISDIR(st.st_mode))
+			add_sub(f, dnode_new(f->d, name, strlen(name), w->op),
+				&cap);
+	}
+	closedir(dir);
+}
+
+/* Opens subdirectory d of frame f and pushes it, unless filtered out. */
+static void
+enter(struct walk *w, struct frame *f, struct dnode *d)
+{
+	struct stat st;
+	int fd;
+
+	if (opts.exclude_subtree.n) {
+		const char *path = path_of(&w->pb, d, NULL);
+
+		if (regex_any(&opts.exclude_subtree, path)) {
+			verbose(2, "Skipped (excluded subtree) %s", path);
+			return;
+		}
+	}
+	fd = openat(f->fd, d->name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC |
+			    O_NONBLOCK);
+	if (fd < 0) {
+		/* vanished, or became a symlink: not ours to follow */
+		if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR)
+			warnerr(errno, "cannot read %s",
+				path_of(&w->pb, d, NULL));
+		return;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		warnerr(errno, "cannot read %s", path_of(&w->pb, d, NULL));
+		close(fd);
+		return;
+	}
+	if (opts.mount && (uint64_t)st.st_dev != w->rootdev) {
+		close(fd);
+		return;
+	}
+	push_frame(w, d, fd, &st);
+}
+
+/*
+ * Pops the finished top frame; reopens its parent through ".." if the
+ * parent's descriptor was closed to stay under MAX_DIR_FDS.
+ */
+static void
+leave(struct walk *w)
+{
+	struct frame *c = &w->st[--w->n];
+	struct frame *p = w->n ? &w->st[w->n - 1] : NULL;
+
+	if (p && p->fd < 0 && p->isub < p->nsub) {
+		struct stat st;
+		int fd = c->fd >= 0 ? openat(c->fd, "..",
+					     O_RDONLY | O_DIRECTORY |
+						     O_CLOEXEC)
+				    : -1;
+
+		if (fd >= 0 && fstat(fd, &st) == 0 &&
+		    (uint64_t)st.st_dev == p->dev &&
+		    (uint64_t)st.st_ino == p->ino) {
+			p->fd = fd;
+			w->nopen++;
+		} else {
+			if (fd >= 0)
+				close(fd);
+			warnmsg("%s: directory moved during the walk, "
+				"not descended further",
+				path_of(&w->pb, p->d, NULL));
+			p->isub = p->nsub;
+		}
+	}
+	close_frame_fd(w, c);
+	free(c->subs);
+}
+
+static void
+walk_tree(struct walk *w, struct dnode *root, int fd, const struct stat *st)
+{
+	w->rootdev = st->st_dev;
+	push_frame(w, root, fd, st);
+	read_dir(w, &w->st[0]);
+	while (w->n) {
+		struct frame *f = &w->st[w->n - 1];
+		size_t before = w->n;
+
+		if (f->isub == f->nsub) {
+			leave(w);
+			continue;
+		}
+		enter(w, f, f->subs[f->isub++]);
+		if (w->n > before)
+			read_dir(w, &w->st[w->n - 1]);
+	}
+}
+
+void
+walk_operand(struct filelist *fl, const char *operand, uint32_t op)
+{
+	struct walk w = {.fl = fl, .op = op};
+	char *rp = realpath(operand, NULL);
+	struct stat st;
+	int fd;
+
+	if (!rp) {
+		warnerr(errno, "cannot get realpath: %s", operand);
+		return;
+	}
+	if (lstat(rp, &st) < 0) {
+		warnerr(errno, "cannot process %s", rp);
+		free(rp);
+		return;
+	}
+	if (S_ISREG(st.st_mode)) {
+		char *slash = strrchr(rp, '/');
+		size_t dlen = slash == rp ? 1 : (size_t)(slash - rp);
+		struct dnode *dir = dnode_new(NULL, rp, dlen, op);
+
+		consider_file(&w, dir, -1, slash + 1, &st);
+	} else if (S_ISDIR(st.st_mode)) {
+		struct dnode *root = dnode_new(NULL, rp, strlen(rp), op);
+
+		if (opts.exclude_subtree.n &&
+		    regex_any(&opts.exclude_subtree, rp)) {
+			verbose(2, "Skipped (excluded subtree) %s", rp);
+		} else if ((fd = open(rp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						  O_CLOEXEC)) < 0 ||
+			   fstat(fd, &st) < 0) {
+			warnerr(errno, "cannot read %s", rp);
+			if (fd >= 0)
+				close(fd);
+		} else {
+			walk_tree(&w, root, fd, &st);
+		}
+	}
+	free(w.st);
+	pathbuf_release(&w.pb);
+	free(rp);
+}
