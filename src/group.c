@@ -26,6 +26,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -372,6 +375,80 @@ ent_path(struct pathbuf *pb, const struct ent *e, uint32_t i)
 	return path_of(pb, e->paths[i]->dir, e->paths[i]->name);
 }
 
+/* ---- --skip-reflinks ------------------------------------------------- */
+
+#define NEXTENTS 64
+
+struct extmap {
+	struct fiemap fm;
+	struct fiemap_extent ext[NEXTENTS];
+};
+
+static int
+map_from(int fd, struct extmap *m, uint64_t start)
+{
+	memset(m, 0, sizeof(*m));
+	m->fm.fm_start = start;
+	m->fm.fm_length = ~0ULL;
+	m->fm.fm_flags = FIEMAP_FLAG_SYNC;
+	m->fm.fm_extent_count = NEXTENTS;
+	return ioctl(fd, FS_IOC_FIEMAP, &m->fm);
+}
+
+/*
+ * Do two files already share all their extents (a previous clone)?
+ * Every extent must have the same logical and physical offset and length
+ * and be marked shared in both.  Files without extents never match.
+ */
+static int
+fiemap_same(int a, int b)
+{
+	struct extmap *x = xmalloc(sizeof(*x)), *y = xmalloc(sizeof(*y));
+	uint64_t start = 0;
+	int same = 0, last = 0;
+
+	while (!last) {
+		uint32_t n;
+
+		if (map_from(a, x, start) < 0 || map_from(b, y, start) < 0)
+			break;
+		n = x->fm.fm_mapped_extents;
+		if (n == 0 || n != y->fm.fm_mapped_extents)
+			break;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct fiemap_extent *p = &x->ext[i], *q = &y->ext[i];
+
+			if (p->fe_logical != q->fe_logical ||
+			    p->fe_physical != q->fe_physical ||
+			    p->fe_length != q->fe_length ||
+			    !(p->fe_flags & q->fe_flags & FIEMAP_EXTENT_SHARED))
+				goto out;
+			last |= !!(p->fe_flags & FIEMAP_EXTENT_LAST);
+		}
+		start = x->ext[n - 1].fe_logical + x->ext[n - 1].fe_length;
+	}
+	same = last;
+out:
+	free(x);
+	free(y);
+	return same;
+}
+
+static int
+already_reflinked(const struct ent *m, const struct ent *d)
+{
+	const struct fent *mf = ent_f(m), *df = ent_f(d);
+	int a = path_open(mf->dir, mf->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	int b = path_open(df->dir, df->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	int same = a >= 0 && b >= 0 && fiemap_same(a, b);
+
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	return same;
+}
+
 /*
  * Replaces every path of dup by a link to master.  Returns 0, -EMLINK when
  * master has no room for another link (dup then keeps its paths), or
@@ -384,12 +461,19 @@ link_entry(struct ent *master, struct ent *dup)
 	const struct fent *mf = ent_f(master);
 	int reflink = 0;
 
-	if (!opts.dry_run && opts.reflink != REFLINK_NEVER) {
+	if (opts.reflink != REFLINK_NEVER || opts.skip_reflinks) {
 		struct rpath m = {mf->dir, mf->name,
 				  ent_path(&mp, master, 0)};
 
 		reflink = replace_may_reflink(&m, mf->dev);
 	}
+	if (reflink && opts.skip_reflinks && already_reflinked(master, dup)) {
+		verbose(3, "Skipped (already reflink) %s",
+			ent_path(&dp, dup, 0));
+		stats.skipped_reflinks++;
+		return 0;
+	}
+	reflink = reflink && opts.reflink != REFLINK_NEVER;
 	while (dup->npaths) {
 		const struct fent *df = dup->paths[0];
 		struct rpath m = {mf->dir, mf->name, ent_path(&mp, master, 0)};

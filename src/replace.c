@@ -303,8 +303,6 @@ replace_may_reflink(const struct rpath *m, uint64_t dev)
 
 	if (opts.reflink == REFLINK_ALWAYS)
 		return 1;
-	if (opts.reflink == REFLINK_NEVER)
-		return 0;
 	if (dev == last_dev)
 		return last;
 	fd = dir_fd(m->dir);
