@@ -284,7 +284,7 @@ leave(struct walk *w)
 	struct frame *c = &w->st[--w->n];
 	struct frame *p = w->n ? &w->st[w->n - 1] : NULL;
 
-	if (p && p->fd < 0 && p->isub < p->nsub) {
+	if (p && p->fd < 0) {
 		struct stat st;
 		int fd = c->fd >= 0 ? openat(c->fd, "..",
 					     O_RDONLY | O_DIRECTORY |
