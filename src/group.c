@@ -32,6 +32,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
+
 struct counters stats;
 
 struct ent {
@@ -42,7 +44,7 @@ struct ent {
 	char *xattrs;		/* -X: sorted "name\0value-length value" blob */
 	size_t xlen;
 	int xerr;
-	struct rstate rs;
+	struct rstate *rs;	/* shared by the entries of one inode */
 };
 
 static struct fent *
@@ -140,12 +142,57 @@ rstate_init(struct rstate *rs, const struct fent *f)
 	};
 }
 
+static int
+cmp_devino(const void *a, const void *b)
+{
+	const struct devino *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return CMP(x->ino, y->ino);
+}
+
+/*
+ * Removing a leftover temporary changed the link count and ctime of the
+ * inode it shared: look at that inode's paths again.
+ */
+static void
+refresh_stale(struct filelist *fl)
+{
+	static struct pathbuf pb;
+
+	if (!fl->nstale)
+		return;
+	qsort(fl->stale, fl->nstale, sizeof(*fl->stale), cmp_devino);
+	for (size_t i = 0; i < fl->n; i++) {
+		struct fent *f = &fl->v[i];
+		struct devino key = {f->dev, f->ino};
+		struct stat st;
+
+		if (!bsearch(&key, fl->stale, fl->nstale, sizeof(key),
+			     cmp_devino))
+			continue;
+		if (lstat(path_of(&pb, f->dir, f->name), &st) < 0 ||
+		    (uint64_t)st.st_ino != f->ino ||
+		    (uint64_t)st.st_dev != f->dev)
+			continue;	/* the re-check will catch it */
+		f->nlink = (uint32_t)st.st_nlink;
+		f->ctime = st.st_ctim.tv_sec;
+		f->ctime_ns = (uint32_t)st.st_ctim.tv_nsec;
+	}
+	free(fl->stale);
+	fl->stale = NULL;
+	fl->nstale = 0;
+}
+
 static struct ent *
-build_entries(struct filelist *fl, struct fent **order, size_t *nent)
+build_entries(struct filelist *fl, struct fent **order, size_t *nent,
+	      struct rstate *rsv)
 {
 	struct ent *ents = xcalloc(fl->n ? fl->n : 1, sizeof(*ents));
-	size_t n = 0;
+	size_t n = 0, nrs = 0;
 
+	refresh_stale(fl);
 	for (size_t i = 0; i < fl->n; i++)
 		order[i] = &fl->v[i];
 	qsort(order, fl->n, sizeof(*order), cmp_inode);
@@ -165,7 +212,14 @@ build_entries(struct filelist *fl, struct fent **order, size_t *nent)
 		first_op = e->paths[e->npaths - 1]->op;
 		e->op = first_op;
 		e->nlink = ent_f(e)->nlink;
-		rstate_init(&e->rs, ent_f(e));
+		/* with -f or -d one inode may be several entries */
+		if (n && ent_f(&ents[n - 1])->dev == ent_f(e)->dev &&
+		    ent_f(&ents[n - 1])->ino == ent_f(e)->ino) {
+			e->rs = ents[n - 1].rs;
+		} else {
+			e->rs = &rsv[nrs++];
+			rstate_init(e->rs, ent_f(e));
+		}
 		n++;
 	}
 	*nent = n;
@@ -187,7 +241,6 @@ cmp_size(const void *a, const void *b)
 	return 0;
 }
 
-#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
 
 static int
 cmp_attrs(const struct ent *a, const struct ent *b)
@@ -340,13 +393,13 @@ src_open(void *cookie, size_t i)
 		return -errno;
 	/* the file we read must be the file the walk saw, unchanged */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_dev != e->rs.dev ||
-	    (uint64_t)st.st_ino != e->rs.ino ||
-	    (uint64_t)st.st_size != e->rs.size ||
-	    st.st_mtim.tv_sec != e->rs.mtime ||
-	    (uint32_t)st.st_mtim.tv_nsec != e->rs.mtime_ns ||
-	    (!e->rs.touched && (st.st_ctim.tv_sec != e->rs.ctime ||
-				(uint32_t)st.st_ctim.tv_nsec != e->rs.ctime_ns))) {
+	    (uint64_t)st.st_dev != e->rs->dev ||
+	    (uint64_t)st.st_ino != e->rs->ino ||
+	    (uint64_t)st.st_size != e->rs->size ||
+	    st.st_mtim.tv_sec != e->rs->mtime ||
+	    (uint32_t)st.st_mtim.tv_nsec != e->rs->mtime_ns ||
+	    (!e->rs->touched && (st.st_ctim.tv_sec != e->rs->ctime ||
+				(uint32_t)st.st_ctim.tv_nsec != e->rs->ctime_ns))) {
 		close(fd);
 		return -HL_ECHANGED;
 	}
@@ -482,8 +535,8 @@ link_entry(struct ent *master, struct ent *dup)
 		sig_check();
 		report_link(m.path, d.path, mf->size, reflink);
 		if (!opts.dry_run) {
-			int rc = replace_with_link(&m, &master->rs, &d,
-						   &dup->rs, reflink);
+			int rc = replace_with_link(&m, master->rs, &d,
+						   dup->rs, reflink);
 
 			if (rc < 0) {
 				stats.failed++;
@@ -628,8 +681,9 @@ void
 group_run(struct filelist *fl, struct hl_engine *eng)
 {
 	struct fent **order = xmalloc((fl->n ? fl->n : 1) * sizeof(*order));
+	struct rstate *rsv = xcalloc(fl->n ? fl->n : 1, sizeof(*rsv));
 	size_t nent;
-	struct ent *ents = build_entries(fl, order, &nent);
+	struct ent *ents = build_entries(fl, order, &nent, rsv);
 
 	hl_engine_set_interrupt(eng, interrupted, NULL);
 	qsort(ents, nent, sizeof(*ents), cmp_size);
@@ -641,6 +695,7 @@ group_run(struct filelist *fl, struct hl_engine *eng)
 			size_group(ents + i, j - i, eng);
 		sig_check();
 	}
+	free(rsv);
 	free(ents);
 	free(order);
 }

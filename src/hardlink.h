@@ -94,10 +94,16 @@ struct fent {
 	uint32_t seq;		/* discovery order */
 };
 
+struct devino {
+	uint64_t dev, ino;
+};
+
 struct filelist {
 	struct fent *v;
 	size_t n, cap;
 	uint64_t files;		/* the Files: counter */
+	struct devino *stale;	/* inodes whose leftover temporary we removed */
+	size_t nstale;
 };
 
 void walk_operand(struct filelist *fl, const char *operand, uint32_t op);

@@ -268,6 +268,7 @@ replace_with_link(const struct rpath *m, struct rstate *ms,
 	return rc;
 }
 
+/* Returns 1 when the leftover was removed, 0 when left, -1 on error. */
 int
 replace_remove_stale(int dirfd, const char *name, const char *path,
 		     const struct stat *st)
@@ -284,7 +285,7 @@ replace_remove_stale(int dirfd, const char *name, const char *path,
 		return -1;
 	}
 	verbose(2, "Removed leftover temporary %s", path);
-	return 0;
+	return 1;
 }
 
 void

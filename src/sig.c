@@ -46,9 +46,11 @@ sig_check(void)
 
 	if (got_usr1) {
 		got_usr1 = 0;
-		report_summary();
-		putchar('\n');
-		fflush(stdout);
+		if (!opts.quiet && !opts.list) {
+			report_summary();
+			putchar('\n');
+			fflush(stdout);
+		}
 	}
 	if (!sig)
 		return;

@@ -103,9 +103,15 @@ consider_file(struct walk *w, struct dnode *dir, int dirfd, const char *name,
 
 	if (dirfd >= 0 && is_stale_temp(name, st)) {
 		path = path_of(&w->pb, dir, name);
-		if (!opts.dry_run)
-			replace_remove_stale(dirfd, name, path, st);
-		else
+		if (!opts.dry_run &&
+		    replace_remove_stale(dirfd, name, path, st) == 1) {
+			struct filelist *fl = w->fl;
+
+			fl->stale = xrealloc(fl->stale, (fl->nstale + 1) *
+							sizeof(*fl->stale));
+			fl->stale[fl->nstale++] = (struct devino){
+				st->st_dev, st->st_ino};
+		} else if (opts.dry_run)
 			verbose(2, "Skipped (temporary of an interrupted run) "
 				   "%s", path);
 		return;

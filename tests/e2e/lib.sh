@@ -12,6 +12,9 @@
 set -u
 : "${HARDLINK:?HARDLINK must name the binary under test}"
 : "${UL_HARDLINK:=/usr/bin/hardlink}"
+case $HARDLINK in
+*/*) HARDLINK=$(cd "$(dirname "$HARDLINK")" && pwd -P)/$(basename "$HARDLINK") ;;
+esac
 : "${TEST_TMP:=${TMPDIR:-/tmp}/hardlink-tests}"
 mkdir -p "$TEST_TMP"
 TEST_TMP=$(cd "$TEST_TMP" && pwd -P)
@@ -21,12 +24,16 @@ _t_n=0
 _t_fail=0
 _t_name=$(basename "$0" .sh)
 
-# Runs one test; the body runs in a subshell with errexit.
+# Runs one test; the body runs in a subshell with errexit.  The subshell
+# must be a command of its own: in an "if" or "&&" list the shell would
+# ignore set -e inside it.
 expect_success()
 {
 	_t_n=$((_t_n + 1))
 	SCRATCH=$(mktemp -d "$TEST_TMP/$_t_name.$_t_n.XXXXXX")
-	if (cd "$SCRATCH" && set -e && eval "$2") >"$SCRATCH.log" 2>&1; then
+	(cd "$SCRATCH"; set -e; eval "$2") >"$SCRATCH.log" 2>&1
+	_t_rc=$?
+	if [ "$_t_rc" -eq 0 ]; then
 		echo "ok $_t_n - $1"
 		rm -rf "$SCRATCH" "$SCRATCH.log"
 	else
@@ -88,20 +95,13 @@ expect_exit()
 	[ "$got" = "$want" ] || { echo "exit $got, want $want: $*"; return 1; }
 }
 
-# snapshot DIR: a listing of every path with its type, size, mode and a
-# checksum of its bytes, for before/after comparisons of a tree's content
-# (inode numbers and link counts left out on purpose).
+# snapshot DIR: a listing of every path with its type and mode, then the
+# sha256 of every regular file's bytes, for before/after comparisons of a
+# tree's content (inode numbers and link counts left out on purpose).
 snapshot()
 {
-	(cd "$1" && find . -print0 | sort -z |
-	 while IFS= read -r -d '' p; do
-		if [ -f "$p" ] && [ ! -L "$p" ]; then
-			printf '%s f %s %s\n' "$p" "$(stat -c '%s %a' -- "$p")" \
-				"$(sha256sum < "$p" | cut -c1-16)"
-		else
-			printf '%s %s\n' "$p" "$(stat -c '%F' -- "$p")"
-		fi
-	 done)
+	(cd "$1" && find . -printf '%y %m %p\n' | sort &&
+	 find . -type f -exec sha256sum {} + | sort)
 }
 
 # inode_partition DIR: the set of regular files grouped by inode, one

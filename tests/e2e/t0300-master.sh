@@ -1,0 +1,401 @@
+#!/bin/sh
+# t0300-master.sh - which file of a duplicate class is kept (its inode
+# survives, every other path is re-pointed to it): -m/-M by link count,
+# then -F by operand (earliest wins: a deliberate difference from
+# util-linux), then newest mtime in whole seconds (-O oldest), then the
+# lowest inode number.
+#
+# Inode numbers are not chosen by the tests, so each test either makes
+# the rule under test pick the file the tie-break would not pick, or
+# checks both orders.
+#
+# Test bodies are && chains: lib.sh evaluates them inside an "if", where
+# set -e has no effect, so only a chain makes every step count.
+
+. "$(dirname "$0")/lib.sh"
+
+# --- local helpers ------------------------------------------------------
+
+T0=1700000000
+SQ="'"
+TAB=$(printf '\t')
+# The binary is run as "hardlink" through PATH, the way users and scripts
+# invoke it, so that getopt's messages (which use argv[0]) read "hardlink:".
+HLDIR=$(cd "$(dirname "$HARDLINK")" && pwd -P)
+HLBASE=$(basename "$HARDLINK")
+UL_CANON=$(readlink -f "$UL_HARDLINK" 2>/dev/null || echo none)
+case $(stat -f -c %T "$TEST_TMP") in
+btrfs|xfs|zfs) REFLINK_FS=yes ;;
+*) REFLINK_FS=no ;;
+esac
+
+# mk PATH TEXT [MTIME]: a file holding exactly TEXT, mtime MTIME (default T0).
+mk()
+{
+	mkdir -p "$(dirname "$1")" && printf '%s' "$2" >"$1" &&
+	touch -d "@${3:-$T0}" "$1"
+}
+
+# mkn PATH SIZE [MTIME]: a file of SIZE bytes of a fixed pattern.
+mkn()
+{
+	mkdir -p "$(dirname "$1")" &&
+	{ yes 'abcdefghijklmnopqrstuvwxyz0123456789' | head -c "$2" >"$1"; } &&
+	touch -d "@${3:-$T0}" "$1"
+}
+
+# hl ARGS...: runs the binary under test; stdout -> $SCRATCH/out,
+# stderr -> $SCRATCH/err, exit status -> $rc.  util-linux's line about
+# the missing AF_ALG socket (this machine has none) is dropped from its
+# output so that the same tests can validate against it.
+hl()
+{
+	rc=0
+	PATH="$HLDIR:$PATH" "$HLBASE" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" ||
+		rc=$?
+	if [ "$HLDIR/$HLBASE" = "$UL_CANON" ]; then
+		sed -i "/^cannot initialize [a-z0-9]* method, use 'memcmp' fallback\$/d" \
+			"$SCRATCH/out"
+	fi
+}
+
+rc_is()
+{
+	[ "$rc" = "$1" ] && return 0
+	echo "exit status $rc, want $1; stderr:"
+	cat "$SCRATCH/err"
+	return 1
+}
+
+# clean_run: exit status 0 and nothing on stderr.
+clean_run()
+{
+	rc_is 0 || return 1
+	[ ! -s "$SCRATCH/err" ] && return 0
+	echo "unexpected stderr:"
+	cat "$SCRATCH/err"
+	return 1
+}
+
+# lines_are FILE LINE...: FILE holds exactly these lines (none: empty).
+lines_are()
+{
+	_f=$1
+	shift
+	if [ $# -eq 0 ]; then
+		: >"$SCRATCH/want"
+	else
+		printf '%s\n' "$@" >"$SCRATCH/want"
+	fi
+	cmp -s "$SCRATCH/want" "$_f" && return 0
+	echo "$_f is not as expected (-want +got):"
+	diff -u "$SCRATCH/want" "$_f" | tail -n +3
+	return 1
+}
+out_is() { lines_are "$SCRATCH/out" "$@"; }
+err_is() { lines_are "$SCRATCH/err" "$@"; }
+
+# has_line FILE LINE: FILE holds LINE exactly once.
+has_line()
+{
+	_n=$(grep -cFx -- "$2" "$1" || true)
+	[ "$_n" = 1 ] && return 0
+	echo "$1 holds '$2' $_n times, want once:"
+	cat "$1"
+	return 1
+}
+
+# no_line FILE REGEX: no line of FILE matches REGEX.
+no_line()
+{
+	grep -q -- "$2" "$1" || return 0
+	echo "$1 has a line matching $2:"
+	grep -- "$2" "$1"
+	return 1
+}
+
+# state DIR: all a run could change: type, size, mode, links, inode,
+# owner, mtime, symlink target and bytes of every path.  (lib.sh's
+# snapshot needs bash's read -d and prints nothing under dash.)
+state()
+{
+	(cd "$1" &&
+	 find . -printf '%p %y %s %m %n %i %U:%G %T@ %l\n' | LC_ALL=C sort &&
+	 find . -type f -exec sha256sum {} + | LC_ALL=C sort -k2)
+}
+save_state() { state t >"$SCRATCH/before"; }
+state_unchanged()
+{
+	state t >"$SCRATCH/after"
+	cmp -s "$SCRATCH/before" "$SCRATCH/after" && return 0
+	echo "tree changed:"
+	diff -u "$SCRATCH/before" "$SCRATCH/after"
+	return 1
+}
+
+ino() { stat -c %i -- "$1"; }
+linked_count() { has_line "$SCRATCH/out" "Linked:                   $1 files"; }
+
+# kept_is INO PATH...: every PATH is now inode INO.
+kept_is()
+{
+	_want=$1
+	shift
+	for _p in "$@"; do
+		_got=$(ino "$_p") || return 1
+		[ "$_got" = "$_want" ] && continue
+		echo "$_p is inode $_got, want the kept inode $_want"
+		ls -li "$@"
+		return 1
+	done
+}
+
+# lo_hi A B: sets $lo and $hi to the paths with the lower and higher inode.
+lo_hi()
+{
+	if [ "$(ino "$1")" -lt "$(ino "$2")" ]; then
+		lo=$1 hi=$2
+	else
+		lo=$2 hi=$1
+	fi
+}
+
+CONTENT='duplicate!'
+
+# --- mtime: newest by default, oldest with -O --------------------------
+
+expect_success 'default: the newest file is kept even with the higher inode' '
+	mk t/a "$CONTENT" && mk t/b "$CONTENT" && lo_hi t/a t/b &&
+	touch -d @$((T0 + 100)) "$hi" && keep=$(ino "$hi") &&
+	hl -t t &&
+	clean_run &&
+	kept_is "$keep" t/a t/b &&
+	nlink_is 2 "$lo" &&
+	[ "$(stat -c %Y "$lo")" = $((T0 + 100)) ] &&
+	content_is "$lo" "$CONTENT"
+'
+
+expect_success 'default: the newest file is kept when it has the lower inode' '
+	mk t/a "$CONTENT" && mk t/b "$CONTENT" && lo_hi t/a t/b &&
+	touch -d @$((T0 + 100)) "$lo" && keep=$(ino "$lo") &&
+	hl -t t &&
+	clean_run &&
+	kept_is "$keep" t/a t/b
+'
+
+expect_success 'default: newest of three (middle inode) kept for all' '
+	mk t/a "$CONTENT" && mk t/b "$CONTENT" && mk t/c "$CONTENT" &&
+	mid=$(for f in t/a t/b t/c; do echo "$(ino $f) $f"; done | sort -n | sed -n "2s/.* //p") &&
+	touch -d @$((T0 + 50)) "$mid" && keep=$(ino "$mid") &&
+	hl -t t &&
+	clean_run &&
+	kept_is "$keep" t/a t/b t/c &&
+	nlink_is 3 t/a
+'
+
+expect_success '-O: the oldest file is kept even with the higher inode' '
+	mk t/a "$CONTENT" && mk t/b "$CONTENT" && lo_hi t/a t/b &&
+	touch -d @$((T0 - 100)) "$hi" && keep=$(ino "$hi") &&
+	hl -t -O t &&
+	clean_run &&
+	kept_is "$keep" t/a t/b &&
+	[ "$(stat -c %Y "$lo")" = $((T0 - 100)) ]
+'
+
+expect_success '-O: the oldest file is kept when it has the lower inode' '
+	mk t/a "$CONTENT" && mk t/b "$CONTENT" && lo_hi t/a t/b &&
+	touch -d @$((T0 - 100)) "$lo" && keep=$(ino "$lo") &&
+	hl -t -O t &&
+	clean_run &&
+	kept_is "$keep" t/a t/b
+'
+
+expect_success 'equal mtimes: the lowest inode number is kept' '
+	mk t/a "$CONTENT" && mk t/b "$CONTENT" && mk t/c "$CONTENT" &&
+	low=$(for f in t/a t/b t/c; do ino $f; done | sort -n | head -n 1) &&
+	hl t &&
+	clean_run &&
+	kept_is "$low" t/a t/b t/c
+'
+
+expect_success 'equal mtimes with -O: still the lowest inode number' '
+	mk t/a "$CONTENT" && mk t/b "$CONTENT" && mk t/c "$CONTENT" &&
+	low=$(for f in t/a t/b t/c; do ino $f; done | sort -n | head -n 1) &&
+	hl -O t &&
+	clean_run &&
+	kept_is "$low" t/a t/b t/c
+'
+
+expect_success 'same second, the higher inode newer by 0.8 s: lowest inode kept' '
+	mk t/a "$CONTENT" && mk t/b "$CONTENT" && lo_hi t/a t/b &&
+	touch -d @$T0.100000000 "$lo" && touch -d @$T0.900000000 "$hi" &&
+	keep=$(ino "$lo") &&
+	hl t &&
+	clean_run &&
+	kept_is "$keep" t/a t/b
+'
+
+expect_success 'same second, -O, the higher inode older by 0.8 s: lowest inode kept' '
+	mk t/a "$CONTENT" && mk t/b "$CONTENT" && lo_hi t/a t/b &&
+	touch -d @$T0.900000000 "$lo" && touch -d @$T0.100000000 "$hi" &&
+	keep=$(ino "$lo") &&
+	hl -O t &&
+	clean_run &&
+	kept_is "$keep" t/a t/b
+'
+
+expect_success '-v names the kept file first: Linking NEWEST to OLDER' '
+	mk t/old "$CONTENT" && mk t/new "$CONTENT" $((T0 + 5)) &&
+	hl -t -v t &&
+	clean_run &&
+	has_line "$SCRATCH/out" "Linking $SCRATCH/t/new to $SCRATCH/t/old (-10 B)" &&
+	same_inode t/old t/new
+'
+
+# --- -m / -M: link counts -------------------------------------------
+
+expect_success '-m: the inode with more links (one outside the tree) is kept' '
+	mk t/x "$CONTENT" && mkdir ext && ln t/x ext/x && keep=$(ino t/x) &&
+	mk t/y "$CONTENT" $((T0 + 100)) &&
+	hl -m -t t &&
+	clean_run &&
+	kept_is "$keep" t/x t/y ext/x &&
+	nlink_is 3 t/x &&
+	linked_count 1
+'
+
+expect_success 'without -m the newer single-link file wins over the 2-link one' '
+	mk t/x "$CONTENT" && mkdir ext && ln t/x ext/x && old=$(ino t/x) &&
+	mk t/y "$CONTENT" $((T0 + 100)) && keep=$(ino t/y) &&
+	hl -t t &&
+	clean_run &&
+	kept_is "$keep" t/x t/y &&
+	kept_is "$old" ext/x &&
+	nlink_is 1 ext/x && nlink_is 2 t/y
+'
+
+expect_success '-m: a 2-path inode in the tree is kept, the newer copy re-pointed' '
+	mk t/x1 "$CONTENT" && ln t/x1 t/x2 && keep=$(ino t/x1) &&
+	mk t/y "$CONTENT" $((T0 + 100)) &&
+	hl -m -t t &&
+	clean_run &&
+	kept_is "$keep" t/x1 t/x2 t/y &&
+	nlink_is 3 t/y &&
+	linked_count 1
+'
+
+expect_success '-M: the inode with fewer links is kept, both paths of the other re-pointed' '
+	mk t/x1 "$CONTENT" $((T0 + 100)) && ln t/x1 t/x2 &&
+	mk t/y "$CONTENT" && keep=$(ino t/y) &&
+	hl -M -t t &&
+	clean_run &&
+	kept_is "$keep" t/x1 t/x2 t/y &&
+	nlink_is 3 t/y &&
+	linked_count 2
+'
+
+expect_success '-m, equal link counts: falls back to the newest' '
+	mk t/x "$CONTENT" && mk t/y "$CONTENT" $((T0 + 100)) &&
+	mkdir ext && ln t/x ext/x && ln t/y ext/y && keep=$(ino t/y) &&
+	hl -m -t t &&
+	clean_run &&
+	kept_is "$keep" t/x t/y ext/y &&
+	nlink_is 3 t/y
+'
+
+expect_success '-m over -O: more links kept although newer' '
+	mk t/x "$CONTENT" $((T0 + 100)) && mkdir ext && ln t/x ext/x &&
+	keep=$(ino t/x) && mk t/y "$CONTENT" &&
+	hl -m -O -t t &&
+	clean_run &&
+	kept_is "$keep" t/x t/y
+'
+
+# --- -F: the earliest operand wins (deliberate difference) -----------
+
+expect_success '-F t1 t2: t1/f kept although t2/f is newer' '
+	mk t1/f "$CONTENT" && keep=$(ino t1/f) &&
+	mk t2/f "$CONTENT" $((T0 + 100)) &&
+	hl -F -t t1 t2 &&
+	clean_run &&
+	kept_is "$keep" t1/f t2/f
+'
+
+expect_success '-F t2 t1: t2/f kept although t1/f is newer' '
+	mk t1/f "$CONTENT" $((T0 + 100)) &&
+	mk t2/f "$CONTENT" && keep=$(ino t2/f) &&
+	hl -F -t t2 t1 &&
+	clean_run &&
+	kept_is "$keep" t1/f t2/f
+'
+
+expect_success '-F, equal mtimes: the earliest operand beats the lower inode (both orders)' '
+	mk t1/f "$CONTENT" && mk t2/f "$CONTENT" &&
+	i1=$(ino t1/f) && i2=$(ino t2/f) &&
+	hl -n -v -F t1 t2 &&
+	clean_run &&
+	has_line "$SCRATCH/out" "[DryRun] Linking $SCRATCH/t1/f to $SCRATCH/t2/f (-10 B)" &&
+	hl -n -v -F t2 t1 &&
+	clean_run &&
+	has_line "$SCRATCH/out" "[DryRun] Linking $SCRATCH/t2/f to $SCRATCH/t1/f (-10 B)" &&
+	hl -F t2 t1 &&
+	clean_run &&
+	kept_is "$i2" t1/f t2/f
+'
+
+expect_success '-F with three operands: the first one that has a copy wins' '
+	mk t1/other "something else" && mk t2/f "$CONTENT" && keep=$(ino t2/f) &&
+	mk t3/f "$CONTENT" $((T0 + 100)) &&
+	hl -F -t t1 t2 t3 &&
+	clean_run &&
+	kept_is "$keep" t2/f t3/f &&
+	nlink_is 1 t1/other
+'
+
+expect_success '-F -O with -t: within the first operand, the oldest wins' '
+	mk t1/a "$CONTENT" $((T0 + 10)) && mk t1/b "$CONTENT" && keep=$(ino t1/b) &&
+	mk t2/c "$CONTENT" $((T0 - 100)) &&
+	hl -F -O -t t1 t2 &&
+	clean_run &&
+	kept_is "$keep" t1/a t1/b t2/c
+'
+
+expect_success '-F: within the first operand, the newest wins' '
+	mk t1/a "$CONTENT" && mk t1/b "$CONTENT" $((T0 + 10)) && keep=$(ino t1/b) &&
+	mk t2/c "$CONTENT" $((T0 + 100)) &&
+	hl -F -t t1 t2 &&
+	clean_run &&
+	kept_is "$keep" t1/a t1/b t2/c &&
+	nlink_is 3 t2/c
+'
+
+# --- priority: -m/-M over -F over mtime ----------------------------
+
+expect_success '-m over -F: the later operand'"'"'s 2-link inode is kept' '
+	mk t1/f "$CONTENT" $((T0 + 100)) &&
+	mk t2/f "$CONTENT" && mkdir ext && ln t2/f ext/f && keep=$(ino t2/f) &&
+	hl -m -F -t t1 t2 &&
+	clean_run &&
+	kept_is "$keep" t1/f t2/f ext/f &&
+	nlink_is 3 t1/f
+'
+
+expect_success '-M over -F: the later operand'"'"'s 1-link inode is kept' '
+	mk t1/f "$CONTENT" $((T0 + 100)) && mkdir ext && ln t1/f ext/f &&
+	mk t2/f "$CONTENT" && keep=$(ino t2/f) && old=$(ino t1/f) &&
+	hl -M -F -t t1 t2 &&
+	clean_run &&
+	kept_is "$keep" t1/f t2/f &&
+	kept_is "$old" ext/f &&
+	nlink_is 2 t2/f
+'
+
+expect_success '-F -m order on the command line does not matter' '
+	mk t1/f "$CONTENT" &&
+	mk t2/f "$CONTENT" && mkdir ext && ln t2/f ext/f && keep=$(ino t2/f) &&
+	hl -F -t -m t1 t2 &&
+	clean_run &&
+	kept_is "$keep" t1/f t2/f
+'
+
+test_done
