@@ -59,7 +59,10 @@ struct hl_engine_opts {
 	size_t mem_limit;
 	/* Files the engine may keep open at once; 0 means 256. */
 	unsigned max_open;
-	/* Reader threads; 0 or 1 means the calling thread only. */
+	/*
+	 * Threads in all, the caller included; 0 or 1 means the calling
+	 * thread only.  Workers start on the first call that can use them.
+	 */
 	unsigned threads;
 };
 
@@ -115,6 +118,17 @@ HL_API void hl_engine_free(struct hl_engine *e);
  */
 HL_API int hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
 		       size_t *class, int *err);
+
+/*
+ * Classifies n groups, as hl_engine_classify would one by one: class[i]
+ * and err[i] are the arrays for groups[i].  With several threads, small
+ * groups are classified concurrently, one per thread, and the source
+ * callbacks of different groups run at the same time.  Returns 0 or the
+ * first error (-ENOMEM, -EINTR).
+ */
+HL_API int hl_engine_classify_batch(struct hl_engine *e, size_t n,
+				    const struct hl_group *groups,
+				    size_t *const *class, int *const *err);
 
 /*
  * Sets a callback polled between blocks; when it returns non-zero,

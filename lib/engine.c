@@ -43,6 +43,9 @@
  * it when a class reaches the end, marks the member HL_ECHANGED.
  */
 #include "hlcore.h"
+#include "pool.h"
+
+#include <stdatomic.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -81,21 +84,28 @@ struct keyed {
 	int rep;	/* first member of its label */
 };
 
-struct hl_engine {
-	struct hl_engine_opts o;
-	struct hl_stats st;
+/* The working state of one thread classifying one group at a time. */
+struct ctx {
+	const struct hl_engine_opts *o;
+	unsigned max_open;	/* this context's share of descriptors */
+	struct pool *pool;	/* parallel reads inside a group, or NULL */
 	int (*intr)(void *);
 	void *intr_arg;
+
+	_Atomic uint64_t bytes_read, reads, files_opened;
+	uint64_t hash_passes;
+	_Atomic unsigned nopen;
+	unsigned reserve;	/* transient opens that may run at once */
 
 	/* per classify call */
 	const struct hl_group *g;
 	struct member *mem;
 	size_t *idx;
 	struct keyed *keys;
+	uint64_t *hashes;	/* per slot of the range being read */
 	size_t *cls;
 	size_t *scratch;
 	int *err;
-	unsigned nopen;
 
 	struct range *stack;
 	size_t nstack, capstack;
@@ -104,10 +114,47 @@ struct hl_engine {
 	size_t bufsz;
 };
 
+struct hl_engine {
+	struct hl_engine_opts o;
+	struct hl_stats st;
+	int (*intr)(void *);
+	void *intr_arg;
+	struct pool *pool;	/* NULL with one thread */
+	struct ctx *ctx;	/* one per thread; ctx[0] is the caller's */
+	unsigned nctx;
+};
+
+static void
+ctx_init(struct ctx *c, const struct hl_engine *e, unsigned max_open)
+{
+	memset(c, 0, sizeof(*c));
+	c->o = &e->o;
+	c->max_open = max_open ? max_open : 1;
+}
+
+static void
+ctx_release(struct ctx *c)
+{
+	free(c->stack);
+	free(c->buf);
+}
+
+/* Moves a context's counters into the engine's. */
+static void
+ctx_collect(struct hl_engine *e, struct ctx *c)
+{
+	e->st.bytes_read += atomic_exchange(&c->bytes_read, 0);
+	e->st.reads += atomic_exchange(&c->reads, 0);
+	e->st.files_opened += atomic_exchange(&c->files_opened, 0);
+	e->st.hash_passes += c->hash_passes;
+	c->hash_passes = 0;
+}
+
 struct hl_engine *
 hl_engine_new(const struct hl_engine_opts *opts)
 {
 	struct hl_engine *e = calloc(1, sizeof(*e));
+	unsigned share;
 
 	if (!e)
 		return NULL;
@@ -124,7 +171,34 @@ hl_engine_new(const struct hl_engine_opts *opts)
 		e->o.max_open = DEFAULT_OPEN;
 	if (e->o.threads < 1)
 		e->o.threads = 1;
+	if (e->o.threads > 64)
+		e->o.threads = 64;
+	e->nctx = e->o.threads;
+	e->ctx = calloc(e->nctx, sizeof(*e->ctx));
+	if (!e->ctx) {
+		free(e);
+		return NULL;
+	}
+	/* workers classify small groups with little memory each */
+	share = e->o.max_open / e->nctx;
+	ctx_init(&e->ctx[0], e, e->nctx > 1 ? e->o.max_open - share *
+						      (e->nctx - 1)
+					   : e->o.max_open);
+	for (unsigned i = 1; i < e->nctx; i++)
+		ctx_init(&e->ctx[i], e, share);
 	return e;
+}
+
+/* Threads start on first need, so short runs never create any. */
+static struct pool *
+engine_pool(struct hl_engine *e)
+{
+	if (!e->pool && e->nctx > 1) {
+		e->pool = pool_new(e->nctx);
+		if (e->pool && pool_size(e->pool) < e->nctx)
+			e->nctx = pool_size(e->pool);
+	}
+	return e->pool;
 }
 
 void
@@ -132,8 +206,10 @@ hl_engine_free(struct hl_engine *e)
 {
 	if (!e)
 		return;
-	free(e->stack);
-	free(e->buf);
+	pool_free(e->pool);
+	for (unsigned i = 0; i < e->o.threads; i++)
+		ctx_release(&e->ctx[i]);
+	free(e->ctx);
 	free(e);
 }
 
@@ -151,7 +227,7 @@ hl_engine_stats(const struct hl_engine *e, struct hl_stats *out)
 }
 
 static int
-push(struct hl_engine *e, struct range r)
+push(struct ctx *e, struct range r)
 {
 	if (e->nstack == e->capstack) {
 		size_t cap = e->capstack ? 2 * e->capstack : 16;
@@ -167,7 +243,7 @@ push(struct hl_engine *e, struct range r)
 }
 
 static int
-reserve_buf(struct hl_engine *e, size_t need)
+reserve_buf(struct ctx *e, size_t need)
 {
 	unsigned char *b;
 
@@ -182,19 +258,19 @@ reserve_buf(struct hl_engine *e, size_t need)
 }
 
 static void
-release(struct hl_engine *e, size_t m)
+release(struct ctx *e, size_t m)
 {
 	struct member *mb = &e->mem[m];
 
 	if (mb->fd >= 0) {
 		e->g->src.close(e->g->src.cookie, m, mb->fd);
 		mb->fd = -1;
-		e->nopen--;
+		atomic_fetch_sub(&e->nopen, 1);
 	}
 }
 
 static void
-fail(struct hl_engine *e, size_t m, int err)
+fail(struct ctx *e, size_t m, int err)
 {
 	e->mem[m].err = err;
 	release(e, m);
@@ -206,7 +282,7 @@ fail(struct hl_engine *e, size_t m, int err)
  * distinct members: the shared counters are updated by the caller.
  */
 static int
-read_member(struct hl_engine *e, size_t m, uint64_t off,
+read_member(struct ctx *e, size_t m, uint64_t off,
 		   unsigned char *dst, size_t len, uint64_t *nread)
 {
 	const struct hl_source *src = &e->g->src;
@@ -218,7 +294,7 @@ read_member(struct hl_engine *e, size_t m, uint64_t off,
 		fd = src->open(src->cookie, m);
 		if (fd < 0)
 			return fd;
-		e->st.files_opened++;
+		atomic_fetch_add(&e->files_opened, 1);
 		transient = 1;
 	}
 	while (got < len) {
@@ -242,40 +318,16 @@ read_member(struct hl_engine *e, size_t m, uint64_t off,
 	return 0;
 }
 
-/* Opens the members of a range that may keep a descriptor. */
-static void
-hold_fds(struct hl_engine *e, const struct range *r)
-{
-	const struct hl_source *src = &e->g->src;
-
-	for (size_t i = 0; i < r->len; i++) {
-		size_t m = e->idx[r->start + i];
-		struct member *mb = &e->mem[m];
-		int fd;
-
-		if (mb->fd >= 0 || mb->err || e->nopen >= e->o.max_open)
-			continue;
-		fd = src->open(src->cookie, m);
-		e->st.files_opened += fd >= 0;
-		if (fd < 0) {
-			mb->err = fd;
-			continue;
-		}
-		mb->fd = fd;
-		e->nopen++;
-	}
-}
-
 /* Checks that a member ends exactly at the group size. */
 static int
-check_eof(struct hl_engine *e, size_t m)
+check_eof(struct ctx *e, size_t m)
 {
 	unsigned char c;
 	uint64_t n = 0;
 	int r = read_member(e, m, e->g->size, &c, 1, &n);
 
-	e->st.reads++;
-	e->st.bytes_read += n;
+	atomic_fetch_add(&e->reads, 1);
+	atomic_fetch_add(&e->bytes_read, n);
 	if (r == -HL_ECHANGED)
 		return 0;	/* no byte past the end: good */
 	return r < 0 ? r : -HL_ECHANGED;
@@ -283,7 +335,7 @@ check_eof(struct hl_engine *e, size_t m)
 
 /* Records a finished class: idx[start..start+len) are identical. */
 static void
-finish(struct hl_engine *e, size_t start, size_t len, int at_eof)
+finish(struct ctx *e, size_t start, size_t len, int at_eof)
 {
 	size_t first = HL_NOCLASS;
 
@@ -340,7 +392,7 @@ struct split_how {
 };
 
 static int
-split(struct hl_engine *e, const struct range *r, size_t n,
+split(struct ctx *e, const struct range *r, size_t n,
       const struct split_how *how)
 {
 	struct keyed *k = e->keys;
@@ -382,30 +434,77 @@ split(struct hl_engine *e, const struct range *r, size_t n,
 
 /*
  * Reads block [off, off+b) of the range's members into slots of e->buf
- * (slot i at i * stride).  A failed member is marked and released.
+ * (slot i at i * b) and hashes each.  A member keeps its descriptor while
+ * the context's budget allows.  A failed member is marked; its descriptor
+ * is given back by live_keys.  Slots are independent, so several threads
+ * may run read_slot for one range.
  */
-static void
-read_blocks(struct hl_engine *e, const struct range *r, size_t b,
-	    size_t stride)
-{
-	for (size_t i = 0; i < r->len; i++) {
-		size_t m = e->idx[r->start + i];
-		uint64_t n = 0;
-		int rc;
+struct readjob {
+	struct ctx *e;
+	const struct range *r;
+	size_t b;
+};
 
-		if (e->mem[m].err)
-			continue;
-		rc = read_member(e, m, r->off, e->buf + i * stride, b, &n);
-		e->st.reads++;
-		e->st.bytes_read += n;
-		if (rc < 0)
-			fail(e, m, rc);
+static void
+read_slot(void *arg, size_t i, unsigned worker)
+{
+	const struct readjob *j = arg;
+	struct ctx *e = j->e;
+	size_t m = e->idx[j->r->start + i];
+	struct member *mb = &e->mem[m];
+	unsigned char *dst = e->buf + i * j->b;
+	uint64_t n = 0;
+	int rc;
+
+	(void)worker;
+	if (mb->err)
+		return;
+	/* keep one descriptor per reading thread for the transient opens */
+	if (mb->fd < 0 && atomic_fetch_add(&e->nopen, 1) + e->reserve <
+				  e->max_open) {
+		int fd = e->g->src.open(e->g->src.cookie, m);
+
+		if (fd < 0) {
+			atomic_fetch_sub(&e->nopen, 1);
+			mb->err = fd;
+			return;
+		}
+		atomic_fetch_add(&e->files_opened, 1);
+		mb->fd = fd;
+	} else if (mb->fd < 0) {
+		atomic_fetch_sub(&e->nopen, 1);
+	}
+	rc = read_member(e, m, j->r->off, dst, j->b, &n);
+	atomic_fetch_add(&e->reads, 1);
+	atomic_fetch_add(&e->bytes_read, n);
+	if (rc < 0)
+		mb->err = rc;
+	else
+		e->hashes[i] = XXH3_64bits(dst, j->b);
+}
+
+/* Work worth waking the other threads for. */
+#define PARALLEL_BYTES (256u << 10)
+
+static void
+read_blocks(struct ctx *e, const struct range *r, size_t b)
+{
+	struct readjob j = {e, r, b};
+
+	if (e->pool && r->len >= 2 &&
+	    ((uint64_t)r->len * b >= PARALLEL_BYTES || r->len >= 16)) {
+		e->reserve = pool_size(e->pool);
+		pool_run(e->pool, read_slot, &j, r->len);
+	} else {
+		e->reserve = 1;
+		for (size_t i = 0; i < r->len; i++)
+			read_slot(&j, i, 0);
 	}
 }
 
 /* Keys for the members of a range that did not fail, slot order. */
 static size_t
-live_keys(struct hl_engine *e, const struct range *r)
+live_keys(struct ctx *e, const struct range *r)
 {
 	size_t n = 0;
 
@@ -429,7 +528,7 @@ live_keys(struct hl_engine *e, const struct range *r)
  * run's representatives until one matches.
  */
 static void
-label_by_bytes(struct hl_engine *e, size_t n, size_t b, size_t stride)
+label_by_bytes(struct ctx *e, size_t n, size_t b, size_t stride)
 {
 	struct keyed *k = e->keys;
 	size_t label = 0;
@@ -461,7 +560,7 @@ label_by_bytes(struct hl_engine *e, size_t n, size_t b, size_t stride)
  * confirm equal hashes with memcmp.
  */
 static int
-step_lockstep(struct hl_engine *e, const struct range *r, size_t b)
+step_lockstep(struct ctx *e, const struct range *r, size_t b)
 {
 	struct split_how how = {b, (size_t)-1, 0, 0};
 	size_t n;
@@ -469,11 +568,10 @@ step_lockstep(struct hl_engine *e, const struct range *r, size_t b)
 
 	if ((rc = reserve_buf(e, b * r->len)) < 0)
 		return rc;
-	hold_fds(e, r);
-	read_blocks(e, r, b, b);
+	read_blocks(e, r, b);
 	n = live_keys(e, r);
 	for (size_t i = 0; i < n; i++)
-		e->keys[i].hash = XXH3_64bits(e->buf + e->keys[i].pos * b, b);
+		e->keys[i].hash = e->hashes[e->keys[i].pos];
 	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_hash);
 	label_by_bytes(e, n, b, b);
 	return split(e, r, n, &how);
@@ -485,7 +583,7 @@ step_lockstep(struct hl_engine *e, const struct range *r, size_t b)
  * are confirmed byte by byte by step_stream.
  */
 static int
-step_hash(struct hl_engine *e, const struct range *r, size_t b)
+step_hash(struct ctx *e, const struct range *r, size_t b)
 {
 	struct split_how how = {b, 0, 0, R_STREAM};
 	struct keyed *k = e->keys;
@@ -494,14 +592,14 @@ step_hash(struct hl_engine *e, const struct range *r, size_t b)
 
 	if ((rc = reserve_buf(e, b)) < 0)
 		return rc;
-	e->st.hash_passes++;
+	e->hash_passes++;
 	for (size_t i = 0; i < r->len; i++) {
 		size_t m = e->idx[r->start + i];
 		uint64_t got = 0;
 
 		rc = read_member(e, m, r->off, e->buf, b, &got);
-		e->st.reads++;
-		e->st.bytes_read += got;
+		atomic_fetch_add(&e->reads, 1);
+		atomic_fetch_add(&e->bytes_read, got);
 		if (rc < 0) {
 			fail(e, m, rc);
 			continue;
@@ -526,7 +624,7 @@ step_hash(struct hl_engine *e, const struct range *r, size_t b)
  * such step makes progress).
  */
 static int
-step_stream(struct hl_engine *e, const struct range *r, size_t b)
+step_stream(struct ctx *e, const struct range *r, size_t b)
 {
 	struct split_how how = {b, 1, R_STREAM, 0};
 	struct keyed *k = e->keys;
@@ -541,8 +639,8 @@ step_stream(struct hl_engine *e, const struct range *r, size_t b)
 		uint64_t got = 0;
 
 		rc = read_member(e, m, r->off, dst, b, &got);
-		e->st.reads++;
-		e->st.bytes_read += got;
+		atomic_fetch_add(&e->reads, 1);
+		atomic_fetch_add(&e->bytes_read, got);
 		if (rc < 0) {
 			fail(e, m, rc);
 			continue;
@@ -556,16 +654,16 @@ step_stream(struct hl_engine *e, const struct range *r, size_t b)
 
 /* 4 KiB, 64 KiB, 1 MiB...: cheap when files differ early */
 static size_t
-block_size(const struct hl_engine *e, const struct range *r)
+block_size(const struct ctx *e, const struct range *r)
 {
 	uint64_t left = e->g->size - r->off;
 	size_t b = MIN_BLOCK;
 
-	for (unsigned s = 0; s < r->steps && b < e->o.io_size; s++)
+	for (unsigned s = 0; s < r->steps && b < e->o->io_size; s++)
 		b <<= 4;
-	if (b > e->o.io_size)
-		b = e->o.io_size;
-	while (b > MIN_BLOCK && (uint64_t)b * r->len > e->o.mem_limit)
+	if (b > e->o->io_size)
+		b = e->o->io_size;
+	while (b > MIN_BLOCK && (uint64_t)b * r->len > e->o->mem_limit)
 		b /= 2;
 	if (b > left)
 		b = (size_t)left;
@@ -573,7 +671,7 @@ block_size(const struct hl_engine *e, const struct range *r)
 }
 
 static int
-step(struct hl_engine *e, struct range r)
+step(struct ctx *e, struct range r)
 {
 	size_t b = block_size(e, &r);
 
@@ -581,17 +679,21 @@ step(struct hl_engine *e, struct range r)
 		finish(e, r.start, r.len, 1);
 		return 0;
 	}
-	if ((uint64_t)MIN_BLOCK * r.len <= e->o.mem_limit)
+	if ((uint64_t)MIN_BLOCK * r.len <= e->o->mem_limit)
 		return step_lockstep(e, &r, b);
-	b = e->o.io_size < e->g->size - r.off ? e->o.io_size
-					       : (size_t)(e->g->size - r.off);
+	/* two buffers of b bytes within mem_limit */
+	b = e->o->io_size;
+	while (b > MIN_BLOCK && 2 * b > e->o->mem_limit)
+		b /= 2;
+	if (b > e->g->size - r.off)
+		b = (size_t)(e->g->size - r.off);
 	if (r.flags & R_STREAM)
 		return step_stream(e, &r, b);
 	return step_hash(e, &r, b);
 }
 
 static int
-setup(struct hl_engine *e, const struct hl_group *g, size_t *class, int *err)
+setup(struct ctx *e, const struct hl_group *g, size_t *class, int *err)
 {
 	size_t n = g->n;
 
@@ -601,13 +703,17 @@ setup(struct hl_engine *e, const struct hl_group *g, size_t *class, int *err)
 	e->nopen = 0;
 	e->nstack = 0;
 	e->mem = malloc(n * sizeof(*e->mem));
+	if (!e->mem)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		e->mem[i] = (struct member){0, -1, 0};
 	e->idx = malloc(n * sizeof(*e->idx));
 	e->keys = malloc(n * sizeof(*e->keys));
 	e->scratch = malloc(n * sizeof(*e->scratch));
-	if (!e->mem || !e->idx || !e->keys || !e->scratch)
+	e->hashes = malloc(n * sizeof(*e->hashes));
+	if (!e->idx || !e->keys || !e->scratch || !e->hashes)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		e->mem[i] = (struct member){0, -1, 0};
 		e->idx[i] = i;
 		class[i] = HL_NOCLASS;
 	}
@@ -615,7 +721,7 @@ setup(struct hl_engine *e, const struct hl_group *g, size_t *class, int *err)
 }
 
 static void
-teardown(struct hl_engine *e)
+teardown(struct ctx *e)
 {
 	if (e->mem) {
 		for (size_t i = 0; i < e->g->n; i++)
@@ -625,21 +731,22 @@ teardown(struct hl_engine *e)
 	free(e->idx);
 	free(e->keys);
 	free(e->scratch);
+	free(e->hashes);
 	e->mem = NULL;
 	e->idx = e->scratch = NULL;
 	e->keys = NULL;
+	e->hashes = NULL;
 	e->g = NULL;
 }
 
-int
-hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
-		   size_t *class, int *err)
+static int
+classify_one(struct ctx *e, const struct hl_group *g, size_t *class,
+	     int *err)
 {
 	int rc;
 
 	if (!g->n)
 		return 0;
-	e->st.groups++;
 	rc = setup(e, g, class, err);
 	if (rc == 0 && g->n == 1)
 		class[0] = 0;
@@ -660,5 +767,104 @@ hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
 		}
 	}
 	teardown(e);
+	return rc;
+}
+
+static void
+arm(struct hl_engine *e, struct ctx *c, struct pool *pool)
+{
+	c->intr = e->intr;
+	c->intr_arg = e->intr_arg;
+	c->pool = pool;
+}
+
+int
+hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
+		   size_t *class, int *err)
+{
+	struct ctx *c = &e->ctx[0];
+	int rc;
+
+	arm(e, c, NULL);
+	/* one group: the other threads help by reading its members */
+	if (e->nctx > 1 && g->n >= 2 &&
+	    (g->n >= 16 || g->n * g->size >= PARALLEL_BYTES))
+		c->pool = engine_pool(e);
+	rc = classify_one(c, g, class, err);
+	e->st.groups++;
+	ctx_collect(e, c);
+	return rc;
+}
+
+/*
+ * A batch: groups too small to be worth sharing out block by block are
+ * classified whole, one per thread at a time; big groups go one after the
+ * other through hl_engine_classify, all threads reading their members.
+ */
+struct batchjob {
+	struct hl_engine *e;
+	const struct hl_group *g;
+	size_t *const *class;
+	int *const *err;
+	const size_t *small;
+	_Atomic int rc;
+};
+
+static int
+is_big(const struct hl_group *g)
+{
+	return g->n >= 16 || g->n * g->size >= 4 * (uint64_t)PARALLEL_BYTES;
+}
+
+static void
+batch_one(void *arg, size_t item, unsigned worker)
+{
+	struct batchjob *j = arg;
+	size_t i = j->small[item];
+	int rc;
+
+	if (atomic_load(&j->rc))
+		return;
+	rc = classify_one(&j->e->ctx[worker], &j->g[i], j->class[i],
+			  j->err[i]);
+	if (rc < 0)
+		atomic_store(&j->rc, rc);
+}
+
+int
+hl_engine_classify_batch(struct hl_engine *e, size_t n,
+			 const struct hl_group *groups, size_t *const *class,
+			 int *const *err)
+{
+	struct batchjob j = {e, groups, class, err, NULL, 0};
+	struct pool *pool = n > 1 ? engine_pool(e) : NULL;
+	size_t *small, nsmall = 0;
+	int rc = 0;
+
+	if (!pool) {
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = hl_engine_classify(e, &groups[i], class[i], err[i]);
+		return rc;
+	}
+	small = malloc(n * sizeof(*small));
+	if (!small)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_big(&groups[i]))
+			small[nsmall++] = i;
+	}
+	j.small = small;
+	for (unsigned t = 0; t < e->nctx; t++)
+		arm(e, &e->ctx[t], NULL);
+	pool_run(pool, batch_one, &j, nsmall);
+	rc = atomic_load(&j.rc);
+	e->st.groups += nsmall;
+	for (unsigned t = 0; t < e->nctx; t++)
+		ctx_collect(e, &e->ctx[t]);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (is_big(&groups[i]))
+			rc = hl_engine_classify(e, &groups[i], class[i], err[i]);
+	}
+	free(small);
 	return rc;
 }

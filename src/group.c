@@ -603,17 +603,48 @@ act(struct run *r, const size_t *cls, size_t *next)
 	free(tail);
 }
 
+/*
+ * Work is done in batches of attribute runs, so that the engine can
+ * classify small groups on several threads at once; the results are then
+ * acted on one run at a time, in order, by this thread only.
+ */
+#define BATCH_MEMBERS 8192
+#define BATCH_RUNS 2048
+
+struct batch {
+	struct run *runs;
+	struct hl_group *groups;
+	size_t **cls;
+	int **err;
+	size_t n, members;
+	struct ent ***owned;	/* member arrays to free after the batch */
+	size_t nowned;
+};
+
+static struct batch batch;
+
 static void
-classify_run(struct run *r, struct hl_engine *eng)
+batch_add(const struct run *r)
+{
+	struct batch *b = &batch;
+
+	b->runs = xrealloc(b->runs, (b->n + 1) * sizeof(*b->runs));
+	b->groups = xrealloc(b->groups, (b->n + 1) * sizeof(*b->groups));
+	b->cls = xrealloc(b->cls, (b->n + 1) * sizeof(*b->cls));
+	b->err = xrealloc(b->err, (b->n + 1) * sizeof(*b->err));
+	b->runs[b->n] = *r;
+	b->cls[b->n] = xmalloc(r->n * sizeof(**b->cls));
+	b->err[b->n] = xmalloc(r->n * sizeof(**b->err));
+	b->n++;
+	b->members += r->n;
+}
+
+static void
+finish_run(struct run *r, const size_t *cls, const int *err)
 {
 	static struct pathbuf pb, pb2;
-	size_t *cls = xmalloc(r->n * sizeof(*cls));
 	size_t *next = xmalloc(r->n * sizeof(*next));
-	int *err = xmalloc(r->n * sizeof(*err));
-	struct hl_group g = {r->n, ent_f(r->m[0])->size,
-			     {src_open, src_close, r}};
 	size_t live = 0;
-	int rc;
 
 	if (opts.respect_xattrs) {
 		for (size_t i = 1; i < r->n; i++) {
@@ -623,11 +654,6 @@ classify_run(struct run *r, struct hl_engine *eng)
 			stats.xattr_compared++;
 		}
 	}
-	rc = hl_engine_classify(eng, &g, cls, err);
-	if (rc == -EINTR)
-		sig_check();
-	if (rc < 0)
-		fatal("cannot compare files: %s", strerror(-rc));
 	for (size_t i = 0; i < r->n; i++) {
 		if (!err[i]) {
 			live++;
@@ -641,11 +667,46 @@ classify_run(struct run *r, struct hl_engine *eng)
 	}
 	stats.compared += live > 1 ? live - 1 : 0;
 	act(r, cls, next);
-	free(cls);
 	free(next);
-	free(err);
 }
 
+static void
+batch_flush(struct hl_engine *eng)
+{
+	struct batch *b = &batch;
+	int rc;
+
+	for (size_t i = 0; i < b->n; i++)
+		b->groups[i] = (struct hl_group){
+			b->runs[i].n, ent_f(b->runs[i].m[0])->size,
+			{src_open, src_close, &b->runs[i]}};
+	rc = hl_engine_classify_batch(eng, b->n, b->groups, b->cls, b->err);
+	if (rc == -EINTR)
+		sig_check();
+	if (rc < 0)
+		fatal("cannot compare files: %s", strerror(-rc));
+	for (size_t i = 0; i < b->n; i++) {
+		finish_run(&b->runs[i], b->cls[i], b->err[i]);
+		free(b->cls[i]);
+		free(b->err[i]);
+	}
+	for (size_t i = 0; i < b->nowned; i++)
+		free(b->owned[i]);
+	b->n = b->members = b->nowned = 0;
+}
+
+static void
+batch_release(void)
+{
+	free(batch.runs);
+	free(batch.groups);
+	free(batch.cls);
+	free(batch.err);
+	free(batch.owned);
+	memset(&batch, 0, sizeof(batch));
+}
+
+/* Splits one size group into attribute runs and queues them. */
 static void
 size_group(struct ent *g, size_t n, struct hl_engine *eng)
 {
@@ -670,11 +731,13 @@ size_group(struct ent *g, size_t n, struct hl_engine *eng)
 					ent_path(&pb, m[k], 0));
 			continue;
 		}
-		classify_run(&r, eng);
+		batch_add(&r);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(g[i].xattrs);
-	free(m);
+	batch.owned = xrealloc(batch.owned,
+			       (batch.nowned + 1) * sizeof(*batch.owned));
+	batch.owned[batch.nowned++] = m;
+	if (batch.members >= BATCH_MEMBERS || batch.n >= BATCH_RUNS)
+		batch_flush(eng);
 }
 
 void
@@ -695,6 +758,10 @@ group_run(struct filelist *fl, struct hl_engine *eng)
 			size_group(ents + i, j - i, eng);
 		sig_check();
 	}
+	batch_flush(eng);
+	batch_release();
+	for (size_t i = 0; i < nent; i++)
+		free(ents[i].xattrs);
 	free(rsv);
 	free(ents);
 	free(order);

@@ -34,6 +34,7 @@ struct options {
 	int mount, real_size, skip_reflinks;
 	enum reflink_mode reflink;
 	uintmax_t min_size, max_size, io_size, cache_size;
+	unsigned threads;
 	const char *method;
 	struct regex_list include, exclude, exclude_subtree;
 	char **operands;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 /* Descriptors the engine may hold; the rest stays for the walk. */
 static unsigned
@@ -45,7 +46,12 @@ main(int argc, char **argv)
 	eo.io_size = opts.io_size;
 	eo.mem_limit = opts.cache_size;
 	eo.max_open = open_budget();
-	eo.threads = 1;
+	eo.threads = opts.threads;
+	if (!eo.threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		eo.threads = n > 1 ? (unsigned)(n > 64 ? 64 : n) : 1;
+	}
 	eng = hl_engine_new(&eo);
 	if (!eng)
 		fatal("cannot initialize the comparison engine: %s",

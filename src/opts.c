@@ -33,6 +33,7 @@ static const struct option longopts[] = {
 	{"respect-name", no_argument, NULL, 'f'},
 	{"prioritize-trees", no_argument, NULL, 'F'},
 	{"include", required_argument, NULL, 'i'},
+	{"threads", required_argument, NULL, 'j'},
 	{"list-duplicates", no_argument, NULL, 'l'},
 	{"maximize", no_argument, NULL, 'm'},
 	{"minimize", no_argument, NULL, 'M'},
@@ -85,6 +86,8 @@ usage(void)
 	      "                              than minimize/maximize)\n"
 	      " -i, --include <regex>      regular expression to include "
 	      "files\n"
+	      " -j, --threads <n>          threads reading files "
+	      "(default: online CPUs)\n"
 	      " -l, --list-duplicates      print every group of duplicate "
 	      "files\n"
 	      " -m, --maximize             maximize the hardlink count, "
@@ -212,6 +215,19 @@ size_arg(const char *arg, const char *what)
 	return v;
 }
 
+static unsigned
+threads_arg(const char *arg)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-' || n < 1 || n > 64)
+		fatal("invalid number of threads: '%s' (1 to 64)", arg);
+	return (unsigned)n;
+}
+
 static void
 regex_add(struct regex_list *l, const char *pattern)
 {
@@ -275,6 +291,7 @@ opt_one(int c, const char *arg)
 	case 'f': opts.respect_name = 1; break;
 	case 'F': opts.prio_trees = 1; break;
 	case 'i': regex_add(&opts.include, arg); break;
+	case 'j': opts.threads = threads_arg(arg); break;
 	case 'l': opts.list = 1; break;
 	case 'm': opts.maximize = 1; break;
 	case 'M': opts.minimize = 1; break;
@@ -310,7 +327,7 @@ opts_parse(int argc, char **argv)
 
 	/* getopt names the program after argv[0]: make it the short name */
 	argv[0] = program_invocation_short_name;
-	while ((c = getopt_long(argc, argv, "cb:dfFi:lmMnoOpqr:s:S:tvx:Xy:zhV",
+	while ((c = getopt_long(argc, argv, "cb:dfFi:j:lmMnoOpqr:s:S:tvx:Xy:zhV",
 				longopts, NULL)) != -1)
 		opt_one(c, optarg);
 
