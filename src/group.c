@@ -75,10 +75,10 @@ cmp_inode(const void *a, const void *b)
 		if (r)
 			return r;
 	}
-	/* then by name, so equal paths are neighbours; then newest first */
+	/* then by name, so equal paths are neighbours; then first found */
 	if ((r = strcmp(x->name, y->name)))
 		return r;
-	return x->seq > y->seq ? -1 : x->seq < y->seq;
+	return CMP(x->seq, y->seq);
 }
 
 static int
@@ -97,22 +97,25 @@ same_key(const struct fent *x, const struct fent *y)
 	return 1;
 }
 
-/* Drops paths seen twice (same operand twice, or nested operands). */
+/*
+ * Drops paths seen twice (same operand twice, or nested operands).  The
+ * run is sorted by name, so a repeated path is next to its twin among the
+ * paths of the same name: no quadratic work for an inode with 65,000 links.
+ */
 static uint32_t
 drop_repeats(struct fent **p, uint32_t n)
 {
 	static struct pathbuf pa, pb;
 	uint32_t w = 0;
 
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0, first = 0; i < n; i++) {
 		int dup = 0;
 
-		for (uint32_t j = 0; j < w && !dup; j++) {
-			if (strcmp(p[i]->name, p[j]->name))
-				continue;
+		if (w && strcmp(p[i]->name, p[w - 1]->name))
+			first = w;
+		for (uint32_t j = first; j < w && !dup; j++)
 			dup = !strcmp(path_of(&pa, p[i]->dir, p[i]->name),
 				      path_of(&pb, p[j]->dir, p[j]->name));
-		}
 		if (dup)
 			verbose(2, "Skipped (specified more than once) %s",
 				path_of(&pa, p[i]->dir, p[i]->name));
@@ -205,9 +208,9 @@ build_entries(struct filelist *fl, struct fent **order, size_t *nent,
 		e->paths = order + i;
 		e->npaths = (uint32_t)(j - i);
 		if (e->npaths > 1) {
+			e->npaths = drop_repeats(e->paths, e->npaths);
 			qsort(e->paths, e->npaths, sizeof(*e->paths),
 			      cmp_seq_desc);
-			e->npaths = drop_repeats(e->paths, e->npaths);
 		}
 		first_op = e->paths[e->npaths - 1]->op;
 		e->op = first_op;
@@ -431,21 +434,17 @@ ent_path(struct pathbuf *pb, const struct ent *e, uint32_t i)
 /* ---- --skip-reflinks ------------------------------------------------- */
 
 #define NEXTENTS 64
-
-struct extmap {
-	struct fiemap fm;
-	struct fiemap_extent ext[NEXTENTS];
-};
+#define MAPSIZE (sizeof(struct fiemap) + NEXTENTS * sizeof(struct fiemap_extent))
 
 static int
-map_from(int fd, struct extmap *m, uint64_t start)
+map_from(int fd, struct fiemap *m, uint64_t start)
 {
-	memset(m, 0, sizeof(*m));
-	m->fm.fm_start = start;
-	m->fm.fm_length = ~0ULL;
-	m->fm.fm_flags = FIEMAP_FLAG_SYNC;
-	m->fm.fm_extent_count = NEXTENTS;
-	return ioctl(fd, FS_IOC_FIEMAP, &m->fm);
+	memset(m, 0, MAPSIZE);
+	m->fm_start = start;
+	m->fm_length = ~0ULL;
+	m->fm_flags = FIEMAP_FLAG_SYNC;
+	m->fm_extent_count = NEXTENTS;
+	return ioctl(fd, FS_IOC_FIEMAP, m);
 }
 
 /*
@@ -456,7 +455,7 @@ map_from(int fd, struct extmap *m, uint64_t start)
 static int
 fiemap_same(int a, int b)
 {
-	struct extmap *x = xmalloc(sizeof(*x)), *y = xmalloc(sizeof(*y));
+	struct fiemap *x = xmalloc(MAPSIZE), *y = xmalloc(MAPSIZE);
 	uint64_t start = 0;
 	int same = 0, last = 0;
 
@@ -465,11 +464,12 @@ fiemap_same(int a, int b)
 
 		if (map_from(a, x, start) < 0 || map_from(b, y, start) < 0)
 			break;
-		n = x->fm.fm_mapped_extents;
-		if (n == 0 || n != y->fm.fm_mapped_extents)
+		n = x->fm_mapped_extents;
+		if (n == 0 || n != y->fm_mapped_extents)
 			break;
 		for (uint32_t i = 0; i < n; i++) {
-			const struct fiemap_extent *p = &x->ext[i], *q = &y->ext[i];
+			const struct fiemap_extent *p = &x->fm_extents[i];
+			const struct fiemap_extent *q = &y->fm_extents[i];
 
 			if (p->fe_logical != q->fe_logical ||
 			    p->fe_physical != q->fe_physical ||
@@ -478,7 +478,8 @@ fiemap_same(int a, int b)
 				goto out;
 			last |= !!(p->fe_flags & FIEMAP_EXTENT_LAST);
 		}
-		start = x->ext[n - 1].fe_logical + x->ext[n - 1].fe_length;
+		start = x->fm_extents[n - 1].fe_logical +
+			x->fm_extents[n - 1].fe_length;
 	}
 	same = last;
 out:

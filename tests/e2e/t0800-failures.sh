@@ -1,0 +1,115 @@
+#!/bin/sh
+# t0800-failures.sh - failures of the filesystem while replacing: the run
+# goes on, nothing is lost, the file and the reason are named on stderr,
+# and the exit status is 1.
+. "$(dirname "$0")/lib.sh"
+
+# many_links FILE N: gives FILE N-1 extra names in its directory
+many_links()
+{
+	python3 - "$1" "$2" <<'PY'
+import os, sys
+f, n = sys.argv[1], int(sys.argv[2])
+d = os.path.dirname(f) or "."
+for i in range(n - 1):
+    os.link(f, os.path.join(d, "l%05d" % i))
+PY
+}
+
+expect_success 'EMLINK: the duplicate becomes master, the rest is linked to it, nothing lost' '
+	mkdir t &&
+	printf "same bytes\n" >t/base &&
+	many_links t/base 65000 &&
+	for i in 1 2 3; do cp -p t/base t/copy$i; done &&
+	touch -d @1700000000 t/copy1 t/copy2 t/copy3 &&
+	expect_exit 1 "$HARDLINK" -t t >out 2>err &&
+	grep -q "^hardlink: cannot link .* to $SCRATCH/t/copy1: Too many links\$" err &&
+	[ "$(wc -l <err)" = 1 ] &&
+	[ "$(summary_line Linked: out)" = "2 files" ] &&
+	nlink_is 65000 t/base &&
+	same_inode t/copy1 t/copy2 && same_inode t/copy1 t/copy3 &&
+	nlink_is 3 t/copy1 &&
+	for f in t/base t/copy1 t/copy2 t/copy3 t/l00000 t/l64998; do
+		content_is $f "same bytes
+" || exit 1
+	done
+'
+
+expect_success 'EMLINK whichever inode is master: every path keeps its bytes, two inodes left' '
+	mkdir t &&
+	printf "same bytes\n" >t/base &&
+	many_links t/base 65000 &&
+	for i in 1 2 3; do cp -p t/base t/copy$i; done &&
+	expect_exit 1 "$HARDLINK" t >out 2>err &&
+	grep -q "Too many links\$" err &&
+	[ "$(find t -type f | wc -l)" = 65003 ] &&
+	[ "$(find t -type f -printf "%i\n" | sort -u | wc -l)" = 2 ] &&
+	[ "$(find t -type f -exec cat {} + | sort -u)" = "same bytes" ] &&
+	no_temporaries t
+'
+
+expect_success 'EMLINK with -m: the full inode is kept, the copies are merged' '
+	mkdir t &&
+	printf "same bytes\n" >t/base &&
+	many_links t/base 65000 &&
+	for i in 1 2 3; do cp -p t/base t/copy$i; done &&
+	expect_exit 1 "$HARDLINK" -m t >out 2>err &&
+	[ "$(summary_line Linked: out)" = "2 files" ] &&
+	[ "$(summary_line Saved: out)" = "22 B" ] &&
+	nlink_is 65000 t/base && nlink_is 3 t/copy2
+'
+
+expect_success 'EPERM: an immutable duplicate is left alone, the run goes on' '
+	command -v chattr >/dev/null || { echo "no chattr"; exit 1; }
+	mkdir t &&
+	printf "aaaa\n" >t/a1 && cp -p t/a1 t/a2 &&
+	printf "bbbb\n" >t/b1 && cp -p t/b1 t/b2 &&
+	ino=$(stat -c %i t/a2) &&
+	if ! chattr +i t/a2 2>/dev/null; then echo "# no chattr +i here"; exit 0; fi
+	st=0; "$HARDLINK" t >out 2>err || st=$?
+	chattr -i t/a2
+	cat err &&
+	[ "$st" = 1 ] &&
+	grep -q "^hardlink: .*/t/a2: Operation not permitted\$" err &&
+	[ "$(stat -c %i t/a2)" = "$ino" ] &&
+	same_inode t/b1 t/b2 &&
+	content_is t/a2 "aaaa
+" && no_temporaries t
+'
+
+expect_success 'EROFS: a read-only filesystem changes nothing, every failure is named' '
+	mkdir m &&
+	mount -t tmpfs -o size=4m none m || { echo "# cannot mount tmpfs"; exit 0; }
+	printf "cccc\n" >m/c1 && cp -p m/c1 m/c2 &&
+	printf "dddd\n" >m/d1 && cp -p m/d1 m/d2 &&
+	before=$(snapshot m) && i1=$(stat -c %i m/c2) &&
+	mount -o remount,ro m &&
+	st=0; "$HARDLINK" m >out 2>err || st=$?
+	after=$(snapshot m); i2=$(stat -c %i m/c2)
+	umount m
+	cat err &&
+	[ "$st" = 1 ] &&
+	[ "$(grep -c "Read-only file system\$" err)" = 2 ] &&
+	[ "$(summary_line Linked: out)" = "0 files" ] &&
+	[ "$before" = "$after" ] && [ "$i1" = "$i2" ]
+'
+
+expect_success 'a dry run over a read-only filesystem is clean' '
+	mkdir m &&
+	mount -t tmpfs -o size=4m none m || { echo "# cannot mount tmpfs"; exit 0; }
+	printf "cccc\n" >m/c1 && cp -p m/c1 m/c2 &&
+	mount -o remount,ro m &&
+	st=0; "$HARDLINK" -n m >out 2>err || st=$?
+	umount m
+	[ "$st" = 0 ] && [ ! -s err ] &&
+	[ "$(summary_line Linked: out)" = "1 files" ]
+'
+
+expect_success 'a missing operand is a warning; the other operands are processed, exit 1' '
+	printf "x\n" >a && cp -p a b &&
+	expect_exit 1 "$HARDLINK" nosuch a b >out 2>err &&
+	[ "$(cat err)" = "hardlink: cannot get realpath: nosuch: No such file or directory" ] &&
+	same_inode a b
+'
+
+test_done
