@@ -221,14 +221,23 @@ open_long(const struct dnode *d, struct pathbuf *pb)
 int
 path_open(const struct dnode *d, const char *name, int flags)
 {
-	static __thread struct pathbuf pb;
+	struct pathbuf pb = {0};
 	int base, fd, err;
 
-	if (dir_len(d) + (name ? strlen(name) : 0) + 2 < CHUNK_PATH)
-		return open_nofollow(AT_FDCWD, path_of(&pb, d, name), flags);
+	if (dir_len(d) + (name ? strlen(name) : 0) + 2 < CHUNK_PATH) {
+		fd = open_nofollow(AT_FDCWD, path_of(&pb, d, name), flags);
+		err = errno;
+		pathbuf_release(&pb);
+		errno = err;
+		return fd;
+	}
 	base = open_long(d, &pb);
-	if (base < 0)
+	err = errno;
+	pathbuf_release(&pb);
+	if (base < 0) {
+		errno = err;
 		return -1;
+	}
 	if (!name)
 		name = ".";
 	fd = open_nofollow(base, name, flags);
