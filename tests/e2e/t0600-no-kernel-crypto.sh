@@ -15,7 +15,9 @@ mk_tree()
 	head -c 3000000 /dev/urandom >t/a/big1 &&
 	cp t/a/big1 t/b/big2 &&
 	cp t/a/big1 t/b/c/bignear &&
-	printf 'x' | dd of=t/b/c/bignear bs=1 seek=2999999 conv=notrunc \
+	last=$(tail -c 1 t/a/big1 | od -An -tu1 | tr -d " ") &&
+	printf "\\$(printf %o $(( (last + 1) % 256 )))" |
+		dd of=t/b/c/bignear bs=1 seek=2999999 conv=notrunc \
 		2>/dev/null &&
 	if cmp -s t/a/big1 t/b/c/bignear; then
 		echo "bignear not different"; return 1
