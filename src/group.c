@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fiemap.h>
@@ -41,7 +42,7 @@ struct ent {
 	uint32_t npaths;
 	uint32_t nlink;		/* virtual: updated as we link */
 	uint32_t op;		/* operand of the first path found */
-	char *xattrs;		/* -X: sorted "name\0value-length value" blob */
+	char *xattrs;		/* sorted "name\0value-length value" blob */
 	size_t xlen;
 	int xerr;
 	struct rstate *rs;	/* shared by the entries of one inode */
@@ -267,7 +268,8 @@ cmp_attrs(const struct ent *a, const struct ent *b)
 		if (r)
 			return r;
 	}
-	if (opts.respect_xattrs) {
+	/* all xattrs with -X, the security ones unless -c */
+	if (opts.respect_xattrs || !opts.content) {
 		if ((r = CMP(a->xerr, b->xerr)) || (r = CMP(a->xlen, b->xlen)))
 			return r;
 		if (a->xlen && (r = memcmp(a->xattrs, b->xattrs, a->xlen)))
@@ -305,7 +307,32 @@ cmp_key_pref(const void *a, const void *b)
 	return r ? r : cmp_pref(x, y);
 }
 
-/* ---- xattrs (-X) ------------------------------------------------------ */
+/* ---- xattrs ----------------------------------------------------------- */
+
+/*
+ * Security metadata is part of a file's identity: linking an identical
+ * binary without capabilities to one that has them (or a file with an ACL
+ * to one without) would change privileges nobody asked to change.  So,
+ * unlike util-linux, these xattrs must be equal by default; -X compares
+ * all xattrs; -c ignores them but warns once when it merges files whose
+ * security metadata differ.
+ */
+static const char *const security_names[] = {
+	"security.capability",
+	"system.posix_acl_access",
+	"security.selinux",
+	NULL,
+};
+
+static int
+is_security_name(const char *name)
+{
+	for (size_t i = 0; security_names[i]; i++) {
+		if (!strcmp(name, security_names[i]))
+			return 1;
+	}
+	return 0;
+}
 
 static int
 cmp_cstr(const void *a, const void *b)
@@ -314,66 +341,126 @@ cmp_cstr(const void *a, const void *b)
 }
 
 /*
- * Reads all xattrs of e into one blob, names sorted, so that equal blobs
- * mean equal xattrs.  An error other than "not supported" is remembered
- * (the entry then only matches nothing) and reported.
+ * xattr calls by path, without following a symlink; a path too long for
+ * one call goes through /proc/self/fd of an O_PATH descriptor instead.
+ */
+struct xa {
+	char proc[64];
+	const char *path;
+	int fd, follow;
+};
+
+static int
+xa_open(struct xa *x, struct pathbuf *pb, const struct fent *f)
+{
+	x->path = path_of(pb, f->dir, f->name);
+	x->fd = -1;
+	x->follow = 0;
+	if (pb->len < PATH_MAX - 1)
+		return 0;
+	x->fd = path_open(f->dir, f->name, O_PATH);
+	if (x->fd < 0)
+		return -1;
+	snprintf(x->proc, sizeof(x->proc), "/proc/self/fd/%d", x->fd);
+	x->follow = 1;
+	return 0;
+}
+
+static ssize_t
+xa_list(const struct xa *x, char *buf, size_t len)
+{
+	const char *p = x->follow ? x->proc : x->path;
+
+	return x->follow ? listxattr(p, buf, len) : llistxattr(p, buf, len);
+}
+
+static ssize_t
+xa_get(const struct xa *x, const char *name, void *buf, size_t len)
+{
+	const char *p = x->follow ? x->proc : x->path;
+
+	return x->follow ? getxattr(p, name, buf, len)
+			 : lgetxattr(p, name, buf, len);
+}
+
+/* Appends one xattr to e's blob: name, NUL, value length, value. */
+static int
+blob_add(struct ent *e, const struct xa *x, const char *name, size_t *off)
+{
+	size_t nl = strlen(name) + 1;
+	ssize_t vl = xa_get(x, name, NULL, 0);
+
+	if (vl < 0)
+		return -1;
+	e->xattrs = xrealloc(e->xattrs, *off + nl + sizeof(vl) + (size_t)vl);
+	memcpy(e->xattrs + *off, name, nl);
+	vl = xa_get(x, name, e->xattrs + *off + nl + sizeof(vl), (size_t)vl);
+	if (vl < 0)
+		return -1;
+	memcpy(e->xattrs + *off + nl, &vl, sizeof(vl));
+	*off += nl + sizeof(vl) + (size_t)vl;
+	return 0;
+}
+
+/*
+ * Reads e's xattrs (all of them with -X, else only the security ones)
+ * into one blob, names sorted, so that equal blobs mean equal xattrs.
+ * An error other than "not supported" is reported and remembered: the
+ * entry then matches nothing.
  */
 static void
-load_xattrs(struct ent *e)
+load_xattrs(struct ent *e, int all)
 {
-	static struct pathbuf pb;
-	const char *path = path_of(&pb, ent_f(e)->dir, ent_f(e)->name);
-	ssize_t len = llistxattr(path, NULL, 0);
-	char *names, **sorted;
+	struct pathbuf pb = {0};
+	struct xa x;
+	ssize_t len;
+	char *names = NULL, **sorted = NULL;
 	size_t n = 0, off = 0;
 
-	if (len <= 0) {
-		if (len < 0 && errno != ENOTSUP) {
-			warnerr(errno, "cannot get xattr names for %s", path);
+	if (xa_open(&x, &pb, ent_f(e)) < 0 ||
+	    (len = xa_list(&x, NULL, 0)) < 0) {
+		if (errno != ENOTSUP) {
+			warnerr(errno, "cannot get xattr names for %s", pb.s);
 			e->xerr = 1;
 		}
-		return;
+		goto out;
 	}
+	if (len == 0)
+		goto out;
 	names = xmalloc((size_t)len);
-	len = llistxattr(path, names, (size_t)len);
-	if (len < 0) {
-		warnerr(errno, "cannot get xattr names for %s", path);
+	if ((len = xa_list(&x, names, (size_t)len)) < 0) {
+		warnerr(errno, "cannot get xattr names for %s", pb.s);
 		e->xerr = 1;
-		free(names);
-		return;
+		goto out;
 	}
 	sorted = xmalloc((size_t)len * sizeof(*sorted));
-	for (char *p = names; p < names + len; p += strlen(p) + 1)
-		sorted[n++] = p;
+	for (char *p = names; p < names + len; p += strlen(p) + 1) {
+		if (all || is_security_name(p))
+			sorted[n++] = p;
+	}
 	qsort(sorted, n, sizeof(*sorted), cmp_cstr);
-	for (size_t i = 0; i < n && !e->xerr; i++) {
-		size_t nl = strlen(sorted[i]) + 1;
-		ssize_t vl = lgetxattr(path, sorted[i], NULL, 0);
-
-		if (vl < 0) {
+	for (size_t i = 0; i < n; i++) {
+		if (blob_add(e, &x, sorted[i], &off) < 0) {
 			warnerr(errno, "cannot get xattr value of %s for %s",
-				sorted[i], path);
+				sorted[i], pb.s);
 			e->xerr = 1;
 			break;
 		}
-		e->xattrs = xrealloc(e->xattrs, off + nl + sizeof(vl) +
-							(size_t)vl);
-		memcpy(e->xattrs + off, sorted[i], nl);
-		off += nl;
-		vl = lgetxattr(path, sorted[i], e->xattrs + off + sizeof(vl),
-			       (size_t)vl);
-		if (vl < 0) {
-			warnerr(errno, "cannot get xattr value of %s for %s",
-				sorted[i], path);
-			e->xerr = 1;
-			break;
-		}
-		memcpy(e->xattrs + off, &vl, sizeof(vl));
-		off += sizeof(vl) + (size_t)vl;
 	}
 	e->xlen = e->xerr ? 0 : off;
+out:
+	if (x.fd >= 0)
+		close(x.fd);
 	free(sorted);
 	free(names);
+	pathbuf_release(&pb);
+}
+
+static int
+xattrs_differ(const struct ent *a, const struct ent *b)
+{
+	return a->xerr != b->xerr || a->xlen != b->xlen ||
+	       (a->xlen && memcmp(a->xattrs, b->xattrs, a->xlen));
 }
 
 /* ---- content classes through the engine ------------------------------ */
@@ -597,6 +684,16 @@ act(struct run *r, const size_t *cls, size_t *next)
 			continue;
 		}
 		for (size_t j = next[i]; j != HL_NOCLASS; j = next[j]) {
+			static int warned;
+
+			if (opts.content && !warned &&
+			    xattrs_differ(master, r->m[j])) {
+				notice("warning: -c links files whose "
+					"capabilities, ACLs or SELinux labels "
+					"differ (first: %s)",
+					ent_path(&pb, r->m[j], 0));
+				warned = 1;
+			}
 			if (link_entry(master, r->m[j]) == -EMLINK)
 				master = r->m[j];	/* util-linux's rule */
 		}
@@ -716,8 +813,7 @@ size_group(struct ent *g, size_t n, struct hl_engine *eng)
 
 	for (size_t i = 0; i < n; i++) {
 		m[i] = &g[i];
-		if (opts.respect_xattrs)
-			load_xattrs(m[i]);
+		load_xattrs(m[i], opts.respect_xattrs);
 	}
 	qsort(m, n, sizeof(*m), cmp_key_pref);
 	for (size_t i = 0, j; i < n; i = j) {

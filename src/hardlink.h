@@ -46,6 +46,7 @@ extern struct options opts;
 /* util.c: messages, allocation, paths */
 extern int had_warning;
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnerr(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn void fatal(const char *fmt, ...)

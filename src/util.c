@@ -35,6 +35,17 @@ warnmsg(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A diagnostic that does not make the run fail. */
+void
+notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(0, fmt, ap);
+	va_end(ap);
+}
+
 void
 warnerr(int err, const char *fmt, ...)
 {
