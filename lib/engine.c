@@ -50,6 +50,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -62,6 +63,7 @@ struct member {
 	uint64_t off;	/* bytes read and found equal so far */
 	int fd;		/* held descriptor, or -1 */
 	int err;	/* negative errno once failed */
+	int at_eof;	/* the last read proved the end of the file */
 };
 
 /* A contiguous range of the index array that is still being refined. */
@@ -281,13 +283,22 @@ fail(struct ctx *e, size_t m, int err)
  * error after marking the member failed.  Safe to call from workers for
  * distinct members: the shared counters are updated by the caller.
  */
+/*
+ * Reads len bytes of member m at off into dst.  With at_end (the block
+ * ends at the group size), one more byte is asked for in the same call:
+ * getting it means the file grew, and a read that stops exactly at len
+ * proves the end without a second call.  Returns 1 when the end was
+ * proved, 0 otherwise, or a negative error (-HL_ECHANGED for a size
+ * change).  Safe to call from several threads for distinct members.
+ */
 static int
-read_member(struct ctx *e, size_t m, uint64_t off,
-		   unsigned char *dst, size_t len, uint64_t *nread)
+read_member(struct ctx *e, size_t m, uint64_t off, unsigned char *dst,
+	    size_t len, int at_end, uint64_t *nread)
 {
 	const struct hl_source *src = &e->g->src;
 	struct member *mb = &e->mem[m];
-	int fd = mb->fd, transient = 0;
+	int fd = mb->fd, transient = 0, rc = 0;
+	unsigned char extra;
 	size_t got = 0;
 
 	if (fd < 0) {
@@ -297,25 +308,28 @@ read_member(struct ctx *e, size_t m, uint64_t off,
 		atomic_fetch_add(&e->files_opened, 1);
 		transient = 1;
 	}
-	while (got < len) {
-		ssize_t r = pread(fd, dst + got, len - got, (off_t)(off + got));
+	while (got < len || (at_end && rc == 0 && len == 0)) {
+		struct iovec iov[2] = {{dst + got, len - got}, {&extra, 1}};
+		ssize_t r = preadv(fd, iov, at_end ? 2 : 1, (off_t)(off + got));
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0) {
-			int err = r < 0 ? -errno : -HL_ECHANGED;
-
-			if (transient)
-				src->close(src->cookie, m, fd);
-			*nread += got;
-			return err;
+		if (r < 0 || (r == 0 && got < len) ||
+		    (size_t)r > len - got) {
+			rc = r < 0 ? -errno : -HL_ECHANGED;
+			break;
 		}
+		/* a short read ending exactly at len is the end of file */
+		if (at_end && got + (size_t)r == len)
+			rc = 1;
 		got += (size_t)r;
+		if (len == 0)
+			break;
 	}
 	*nread += got;
 	if (transient)
 		src->close(src->cookie, m, fd);
-	return 0;
+	return rc;
 }
 
 /* Checks that a member ends exactly at the group size. */
@@ -324,13 +338,12 @@ check_eof(struct ctx *e, size_t m)
 {
 	unsigned char c;
 	uint64_t n = 0;
-	int r = read_member(e, m, e->g->size, &c, 1, &n);
+	int r = read_member(e, m, e->g->size, &c, 0, 1, &n);
 
+	(void)c;
 	atomic_fetch_add(&e->reads, 1);
 	atomic_fetch_add(&e->bytes_read, n);
-	if (r == -HL_ECHANGED)
-		return 0;	/* no byte past the end: good */
-	return r < 0 ? r : -HL_ECHANGED;
+	return r < 0 ? r : 0;
 }
 
 /* Records a finished class: idx[start..start+len) are identical. */
@@ -344,7 +357,7 @@ finish(struct ctx *e, size_t start, size_t len, int at_eof)
 
 		if (e->mem[m].err)
 			continue;
-		if (at_eof && len > 1) {
+		if (at_eof && len > 1 && !e->mem[m].at_eof) {
 			int r = check_eof(e, m);
 
 			if (r < 0) {
@@ -474,13 +487,16 @@ read_slot(void *arg, size_t i, unsigned worker)
 	} else if (mb->fd < 0) {
 		atomic_fetch_sub(&e->nopen, 1);
 	}
-	rc = read_member(e, m, j->r->off, dst, j->b, &n);
+	rc = read_member(e, m, j->r->off, dst, j->b,
+			 j->r->off + j->b == e->g->size, &n);
 	atomic_fetch_add(&e->reads, 1);
 	atomic_fetch_add(&e->bytes_read, n);
-	if (rc < 0)
+	if (rc < 0) {
 		mb->err = rc;
-	else
-		e->hashes[i] = XXH3_64bits(dst, j->b);
+		return;
+	}
+	mb->at_eof = rc == 1;
+	e->hashes[i] = XXH3_64bits(dst, j->b);
 }
 
 /* Work worth waking the other threads for. */
@@ -597,7 +613,7 @@ step_hash(struct ctx *e, const struct range *r, size_t b)
 		size_t m = e->idx[r->start + i];
 		uint64_t got = 0;
 
-		rc = read_member(e, m, r->off, e->buf, b, &got);
+		rc = read_member(e, m, r->off, e->buf, b, 0, &got);
 		atomic_fetch_add(&e->reads, 1);
 		atomic_fetch_add(&e->bytes_read, got);
 		if (rc < 0) {
@@ -638,7 +654,7 @@ step_stream(struct ctx *e, const struct range *r, size_t b)
 		unsigned char *dst = e->buf + (n ? b : 0);
 		uint64_t got = 0;
 
-		rc = read_member(e, m, r->off, dst, b, &got);
+		rc = read_member(e, m, r->off, dst, b, 0, &got);
 		atomic_fetch_add(&e->reads, 1);
 		atomic_fetch_add(&e->bytes_read, got);
 		if (rc < 0) {
@@ -706,7 +722,7 @@ setup(struct ctx *e, const struct hl_group *g, size_t *class, int *err)
 	if (!e->mem)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		e->mem[i] = (struct member){0, -1, 0};
+		e->mem[i] = (struct member){0, -1, 0, 0};
 	e->idx = malloc(n * sizeof(*e->idx));
 	e->keys = malloc(n * sizeof(*e->keys));
 	e->scratch = malloc(n * sizeof(*e->scratch));

@@ -268,14 +268,7 @@ cmp_attrs(const struct ent *a, const struct ent *b)
 		if (r)
 			return r;
 	}
-	/* all xattrs with -X, the security ones unless -c */
-	if (opts.respect_xattrs || !opts.content) {
-		if ((r = CMP(a->xerr, b->xerr)) || (r = CMP(a->xlen, b->xlen)))
-			return r;
-		if (a->xlen && (r = memcmp(a->xattrs, b->xattrs, a->xlen)))
-			return r;
-	}
-	return 0;
+	return 0;	/* xattrs are compared after the contents: act() */
 }
 
 /* Negative when a makes the better master (util-linux's file_compare). */
@@ -459,7 +452,7 @@ out:
 static int
 xattrs_differ(const struct ent *a, const struct ent *b)
 {
-	return a->xerr != b->xerr || a->xlen != b->xlen ||
+	return a->xerr || b->xerr || a->xlen != b->xlen ||
 	       (a->xlen && memcmp(a->xattrs, b->xattrs, a->xlen));
 }
 
@@ -493,7 +486,9 @@ src_open(void *cookie, size_t i)
 		close(fd);
 		return -HL_ECHANGED;
 	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* a bigger readahead pays for big files only */
+	if (e->rs->size >= (1u << 20))
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return fd;
 }
 
@@ -642,16 +637,75 @@ link_entry(struct ent *master, struct ent *dup)
 }
 
 static void
-list_class(struct ent **m, const size_t *next, size_t lead)
+list_class(struct ent **c, size_t n)
 {
 	static struct pathbuf pb;
 	static uint64_t groupno;
 
 	groupno++;
-	for (size_t i = lead; i != HL_NOCLASS; i = next[i]) {
-		for (uint32_t p = 0; p < m[i]->npaths; p++)
-			report_listing(groupno, ent_path(&pb, m[i], p));
+	for (size_t i = 0; i < n; i++) {
+		for (uint32_t p = 0; p < c[i]->npaths; p++)
+			report_listing(groupno, ent_path(&pb, c[i], p));
 	}
+}
+
+/* Replaces every member of c after the first by a link to the first. */
+static void
+link_class(struct ent **c, size_t n)
+{
+	static struct pathbuf pb;
+	static int warned;
+	struct ent *master = c[0];
+
+	for (size_t j = 1; j < n; j++) {
+		if (opts.content && !warned && xattrs_differ(master, c[j])) {
+			notice("warning: -c links files whose capabilities, "
+			       "ACLs or SELinux labels differ (first: %s)",
+			       ent_path(&pb, c[j], 0));
+			warned = 1;
+		}
+		if (link_entry(master, c[j]) == -EMLINK)
+			master = c[j];	/* util-linux's rule */
+	}
+}
+
+/*
+ * Splits a content class (members in preference order) by xattrs: all of
+ * them with -X, the security ones unless -c.  xattrs are read only now,
+ * for the few files that have a twin, not for every candidate.  Each
+ * sub-class keeps preference order, so its first member is its master.
+ * Returns the number of members moved to the front of c that form the
+ * first sub-class; the caller repeats on the rest.
+ */
+static size_t
+xattr_split(struct ent **c, size_t n)
+{
+	static struct pathbuf pb, pb2;
+	size_t k = 1;
+
+	if (c[0]->xerr) {
+		verbose(3, "Skipped (attributes mismatch) %s",
+			ent_path(&pb, c[0], 0));
+		return 1;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (opts.respect_xattrs) {
+			verbose(2, "Comparing xattrs of %s to %s",
+				ent_path(&pb, c[0], 0), ent_path(&pb2, c[i], 0));
+			stats.xattr_compared++;
+		}
+		if (!xattrs_differ(c[0], c[i])) {
+			struct ent *t = c[i];
+
+			/* keep preference order on both sides */
+			memmove(c + k + 1, c + k, (i - k) * sizeof(*c));
+			c[k++] = t;
+		}
+	}
+	if (k == 1)
+		verbose(3, "Skipped (attributes mismatch) %s",
+			ent_path(&pb, c[0], 0));
+	return k;
 }
 
 /* Links, or lists, the classes found in one attribute run. */
@@ -660,6 +714,8 @@ act(struct run *r, const size_t *cls, size_t *next)
 {
 	static struct pathbuf pb;
 	size_t *tail = xmalloc(r->n * sizeof(*tail));
+	struct ent **c = xmalloc(r->n * sizeof(*c));
+	int split = opts.respect_xattrs || !opts.content;
 
 	for (size_t i = 0; i < r->n; i++) {
 		next[i] = HL_NOCLASS;
@@ -670,34 +726,30 @@ act(struct run *r, const size_t *cls, size_t *next)
 		}
 	}
 	for (size_t i = 0; i < r->n; i++) {
-		struct ent *master = r->m[i];
+		size_t n = 0;
 
 		if (cls[i] != i)
 			continue;
 		if (next[i] == HL_NOCLASS) {
 			verbose(3, "Skipped (content mismatch) %s",
-				ent_path(&pb, master, 0));
+				ent_path(&pb, r->m[i], 0));
 			continue;
 		}
-		if (opts.list) {
-			list_class(r->m, next, i);
-			continue;
+		for (size_t j = i; j != HL_NOCLASS; j = next[j]) {
+			c[n++] = r->m[j];
+			load_xattrs(r->m[j], opts.respect_xattrs);
 		}
-		for (size_t j = next[i]; j != HL_NOCLASS; j = next[j]) {
-			static int warned;
-
-			if (opts.content && !warned &&
-			    xattrs_differ(master, r->m[j])) {
-				notice("warning: -c links files whose "
-					"capabilities, ACLs or SELinux labels "
-					"differ (first: %s)",
-					ent_path(&pb, r->m[j], 0));
-				warned = 1;
-			}
-			if (link_entry(master, r->m[j]) == -EMLINK)
-				master = r->m[j];	/* util-linux's rule */
+		for (size_t off = 0, k; off < n; off += k) {
+			k = split ? xattr_split(c + off, n - off) : n - off;
+			if (k < 2)
+				continue;
+			if (opts.list)
+				list_class(c + off, k);
+			else
+				link_class(c + off, k);
 		}
 	}
+	free(c);
 	free(tail);
 }
 
@@ -740,18 +792,10 @@ batch_add(const struct run *r)
 static void
 finish_run(struct run *r, const size_t *cls, const int *err)
 {
-	static struct pathbuf pb, pb2;
+	static struct pathbuf pb;
 	size_t *next = xmalloc(r->n * sizeof(*next));
 	size_t live = 0;
 
-	if (opts.respect_xattrs) {
-		for (size_t i = 1; i < r->n; i++) {
-			verbose(2, "Comparing xattrs of %s to %s",
-				ent_path(&pb, r->m[0], 0),
-				ent_path(&pb2, r->m[i], 0));
-			stats.xattr_compared++;
-		}
-	}
 	for (size_t i = 0; i < r->n; i++) {
 		if (!err[i]) {
 			live++;
@@ -813,7 +857,6 @@ size_group(struct ent *g, size_t n, struct hl_engine *eng)
 
 	for (size_t i = 0; i < n; i++) {
 		m[i] = &g[i];
-		load_xattrs(m[i], opts.respect_xattrs);
 	}
 	qsort(m, n, sizeof(*m), cmp_key_pref);
 	for (size_t i = 0, j; i < n; i = j) {
@@ -822,7 +865,7 @@ size_group(struct ent *g, size_t n, struct hl_engine *eng)
 		for (j = i + 1; j < n && cmp_attrs(m[i], m[j]) == 0; j++)
 			;
 		r.n = j - i;
-		if (r.n == 1 || m[i]->xerr) {
+		if (r.n == 1) {
 			for (size_t k = i; k < j; k++)
 				verbose(3, "Skipped (attributes mismatch) %s",
 					ent_path(&pb, m[k], 0));

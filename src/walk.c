@@ -16,6 +16,7 @@
 #include "hardlink.h"
 
 #include <dirent.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -190,57 +191,70 @@ add_sub(struct frame *f, struct dnode *d, size_t *cap)
 	f->subs[f->nsub++] = d;
 }
 
-/* Reads the whole directory: files are considered, subdirectories kept. */
+/* One entry as getdents64 returns it. */
+struct dent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static void
+read_entry(struct walk *w, struct frame *f, const char *name,
+	   unsigned char type, size_t *cap)
+{
+	struct stat st;
+
+	if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+		return;
+	if (type == DT_DIR) {
+		add_sub(f, dnode_new(f->d, name, strlen(name), w->op), cap);
+		return;
+	}
+	if (type != DT_REG && type != DT_UNKNOWN)
+		return;		/* symlinks, devices, FIFOs, sockets */
+	if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			warnerr(errno, "cannot read %s",
+				path_of(&w->pb, f->d, name));
+		return;
+	}
+	if (S_ISREG(st.st_mode))
+		consider_file(w, f->d, f->fd, name, &st);
+	else if (S_ISDIR(st.st_mode))
+		add_sub(f, dnode_new(f->d, name, strlen(name), w->op), cap);
+}
+
+/*
+ * Reads the whole directory with getdents64 on the frame's descriptor
+ * (no DIR stream: no dup, no extra fstat per directory): files are
+ * considered, subdirectories kept for later.
+ */
 static void
 read_dir(struct walk *w, struct frame *f)
 {
-	int dfd = dup(f->fd);
-	DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct dirent *de;
+	static char buf[64 * 1024] __attribute__((aligned(8)));
 	size_t cap = 0;
 
-	if (!dir) {
-		warnerr(errno, "cannot read %s", path_of(&w->pb, f->d, NULL));
-		if (dfd >= 0)
-			close(dfd);
-		return;
-	}
 	for (;;) {
-		struct stat st;
-		const char *name;
+		long n = syscall(SYS_getdents64, f->fd, buf, sizeof(buf));
 
-		errno = 0;
-		if (!(de = readdir(dir))) {
-			if (errno)
-				warnerr(errno, "cannot read %s",
-					path_of(&w->pb, f->d, NULL));
-			break;
+		if (n < 0) {
+			warnerr(errno, "cannot read %s",
+				path_of(&w->pb, f->d, NULL));
+			return;
 		}
-		sig_check();
-		name = de->d_name;
-		if (name[0] == '.' &&
-		    (!name[1] || (name[1] == '.' && !name[2])))
-			continue;
-		if (de->d_type == DT_DIR) {
-			add_sub(f, dnode_new(f->d, name, strlen(name), w->op),
-				&cap);
-			continue;
+		if (n == 0)
+			return;
+		for (long off = 0; off < n;) {
+			const struct dent64 *de = (const void *)(buf + off);
+
+			sig_check();
+			read_entry(w, f, de->d_name, de->d_type, &cap);
+			off += de->d_reclen;
 		}
-		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
-			continue;
-		if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno != ENOENT)
-				warnerr(errno, "cannot read %s",
-					path_of(&w->pb, f->d, name));
-			continue;
-		}
-		if (S_ISREG(st.st_mode))
-			consider_file(w, f->d, f->fd, name, &st);
-		else if (S_ISDIR(st.st_mode))
-			add_sub(f, dnode_new(f->d, name, strlen(name), w->op),
-				&cap);
 	}
-	closedir(dir);
 }
 
 /* Opens subdirectory d of frame f and pushes it, unless filtered out. */
