@@ -880,6 +880,77 @@ size_group(struct ent *g, size_t n, struct hl_engine *eng)
 		batch_flush(eng);
 }
 
+/* ---- leftovers of kill -9 with one link -------------------------------- */
+
+static int
+fent_open(void *cookie, size_t i)
+{
+	struct fent *const *f = cookie;
+	struct stat st;
+	int fd = path_open(f[i]->dir, f[i]->name,
+			   O_RDONLY | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_ino != f[i]->ino ||
+	    (uint64_t)st.st_dev != f[i]->dev ||
+	    (uint64_t)st.st_size != f[i]->size) {
+		close(fd);
+		return -HL_ECHANGED;
+	}
+	return fd;
+}
+
+/*
+ * A one-link temporary holds the bytes of a file that was being replaced
+ * by an identical master (or a clone of that master).  It is removed only
+ * when the engine finds another file on its device with the same bytes.
+ */
+static void
+resolve_orphans(struct filelist *fl, struct hl_engine *eng)
+{
+	static struct pathbuf pb;
+
+	for (size_t o = 0; o < fl->norphans; o++) {
+		struct fent *of = &fl->orphans[o];
+		struct fent **v = xmalloc((fl->n + 1) * sizeof(*v));
+		size_t n = 0, *cls;
+		int *err, rc;
+		struct hl_group g;
+
+		v[n++] = of;
+		for (size_t i = 0; i < fl->n; i++) {
+			if (fl->v[i].dev == of->dev && fl->v[i].size == of->size)
+				v[n++] = &fl->v[i];
+		}
+		cls = xmalloc(n * sizeof(*cls));
+		err = xmalloc(n * sizeof(*err));
+		g = (struct hl_group){n, of->size, {fent_open, src_close, v}};
+		rc = hl_engine_classify(eng, &g, cls, err);
+		if (rc == -EINTR)
+			sig_check();
+		path_of(&pb, of->dir, of->name);
+		for (size_t i = 1; rc == 0 && i < n; i++) {
+			if (cls[i] == 0) {
+				replace_remove_orphan(of, pb.s);
+				break;
+			}
+			if (i + 1 == n)
+				rc = -1;
+		}
+		if (rc < 0 || n == 1)
+			warnmsg("%s: leftover temporary kept: no other file "
+				"holds its bytes", pb.s);
+		free(cls);
+		free(err);
+		free(v);
+	}
+	free(fl->orphans);
+	fl->orphans = NULL;
+	fl->norphans = 0;
+}
+
 void
 group_run(struct filelist *fl, struct hl_engine *eng)
 {
@@ -889,6 +960,7 @@ group_run(struct filelist *fl, struct hl_engine *eng)
 	struct ent *ents = build_entries(fl, order, &nent, rsv);
 
 	hl_engine_set_interrupt(eng, interrupted, NULL);
+	resolve_orphans(fl, eng);
 	qsort(ents, nent, sizeof(*ents), cmp_size);
 	for (size_t i = 0, j; i < nent; i = j) {
 		for (j = i + 1; j < nent && cmp_size(&ents[i], &ents[j]) == 0;

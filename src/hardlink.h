@@ -106,10 +106,12 @@ struct filelist {
 	uint64_t files;		/* the Files: counter */
 	struct devino *stale;	/* inodes whose leftover temporary we removed */
 	size_t nstale;
+	struct fent *orphans;	/* leftover temporaries with one link */
+	size_t norphans;
 };
 
 void walk_operand(struct filelist *fl, const char *operand, uint32_t op);
-int is_stale_temp(const char *name, const struct stat *st);
+int is_temp_name(const char *name);
 
 /* group.c: the policy */
 struct counters {
@@ -142,6 +144,7 @@ int replace_with_link(const struct rpath *master, struct rstate *ms,
 		      int reflink);
 int replace_remove_stale(int dirfd, const char *name, const char *path,
 			 const struct stat *st);
+int replace_remove_orphan(const struct fent *f, const char *path);
 void replace_cleanup(void);
 int replace_may_reflink(const struct rpath *master, uint64_t dev);
 

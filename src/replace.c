@@ -4,20 +4,25 @@
  * Replacing a duplicate D by a link to master M never leaves a moment
  * where D names anything but its own bytes or M's identical bytes:
  *
- *   1. both are checked again (device, inode, size, mtime; ctime until we
- *      changed it ourselves) against what the walk saw and the engine read;
+ *   1. both files are opened and checked against what the walk saw and
+ *      the engine read (device, inode, size, mtime, and ctime until we
+ *      changed it ourselves), and a read lease is taken on each: it breaks
+ *      as soon as another process opens the file for writing.  A file
+ *      already open for writing elsewhere is left alone;
  *   2. M is linked (or, with --reflink, cloned into a file created with
- *      O_EXCL) under a fresh random name in D's directory, created
- *      exclusively: linkat and O_EXCL never reuse or follow an existing
- *      name, so a stale or planted temporary cannot hurt;
- *   3. D is checked once more, then the temporary is renamed over D.
+ *      O_EXCL) under a fresh random name in D's directory: linkat and
+ *      O_EXCL never reuse or follow an existing name;
+ *   3. the temporary is exchanged with D (renameat2 RENAME_EXCHANGE): D
+ *      now names M's bytes and the old D sits under the temporary name;
+ *   4. if either lease broke or either file changed meanwhile, the
+ *      exchange is undone; otherwise the old D is unlinked.
  *
- * All calls are relative to directory descriptors (opened without
- * following symlinks); the temporary name is short, so it fits next to a
- * 255-byte name.  SIGINT, SIGTERM and SIGHUP are blocked from step 2 to
- * the end of step 3, and the temporary is removed on every error, so only
- * kill -9 can leave one behind: it then holds a second link to M, and the
- * next run recognises it (walk.c) and removes it here.
+ * All calls are relative to directory descriptors opened without following
+ * symlinks; the temporary name is short, so it fits next to a 255-byte
+ * name.  SIGINT, SIGTERM and SIGHUP are blocked from step 1 to the end, so
+ * only kill -9 can leave a temporary: after step 2 it is a second link to
+ * M, after step 3 the old D, whose bytes equal M's; the next run removes
+ * either (walk.c and group.c find them, this file unlinks them).
  */
 #include "hardlink.h"
 
@@ -39,34 +44,46 @@
 
 #define NDIRFDS 8
 
+/* Recently used directories, least recently used evicted. */
 static struct {
 	const struct dnode *d;
 	int fd;
+	uint64_t used;
 } dirfds[NDIRFDS];
-static unsigned dirfd_next;
+static uint64_t dirfd_clock;
 
 /* The temporary that exists right now, for replace_cleanup. */
 static int tmp_dirfd = -1;
 static char tmp_name[sizeof(TMP_PREFIX) + TMP_RANDOM];
+static int tmp_swapped;		/* exchanged with the duplicate */
+static const char *tmp_dup;	/* the duplicate's name, while swapped */
 
+/*
+ * A descriptor for directory d, valid until NDIRFDS - 1 other directories
+ * were asked for (so the two of one replacement never evict each other).
+ */
 static int
 dir_fd(const struct dnode *d)
 {
-	unsigned slot;
+	unsigned slot = 0;
 	int fd;
 
 	for (unsigned i = 0; i < NDIRFDS; i++) {
-		if (dirfds[i].d == d && dirfds[i].fd >= 0)
+		if (dirfds[i].d == d) {
+			dirfds[i].used = ++dirfd_clock;
 			return dirfds[i].fd;
+		}
+		if (dirfds[i].used < dirfds[slot].used)
+			slot = i;
 	}
 	fd = path_open(d, NULL, O_PATH | O_DIRECTORY);
 	if (fd < 0)
 		return -1;
-	slot = dirfd_next++ % NDIRFDS;
 	if (dirfds[slot].d)
 		close(dirfds[slot].fd);
 	dirfds[slot].d = d;
 	dirfds[slot].fd = fd;
+	dirfds[slot].used = ++dirfd_clock;
 	return fd;
 }
 
@@ -88,40 +105,6 @@ random_name(char *buf)
 		buf[plen + i] = alnum[x % (sizeof(alnum) - 1)];
 	}
 	buf[plen + TMP_RANDOM] = '\0';
-}
-
-/* Does the name still hold the file we compared? */
-static int
-unchanged(int dfd, const char *name, const struct rstate *rs)
-{
-	struct stat st;
-
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_dev != rs->dev ||
-	    (uint64_t)st.st_ino != rs->ino ||
-	    (uint64_t)st.st_size != rs->size ||
-	    st.st_mtim.tv_sec != rs->mtime ||
-	    (uint32_t)st.st_mtim.tv_nsec != rs->mtime_ns ||
-	    st.st_mode != rs->mode || st.st_uid != rs->uid ||
-	    st.st_gid != rs->gid)
-		return RE_CHANGED;
-	if (!rs->touched && (st.st_ctim.tv_sec != rs->ctime ||
-			     (uint32_t)st.st_ctim.tv_nsec != rs->ctime_ns))
-		return RE_CHANGED;
-	return 0;
-}
-
-static int
-check(int dfd, const struct rpath *p, const struct rstate *rs)
-{
-	int rc = unchanged(dfd, p->name, rs);
-
-	if (rc == RE_CHANGED)
-		warnmsg("%s: changed during the run, not replaced", p->path);
-	else if (rc < 0)
-		warnerr(-rc, "cannot stat %s", p->path);
-	return rc;
 }
 
 /*
@@ -183,63 +166,213 @@ make_link(int mfd, const struct rpath *m, int dfd)
 	return -EEXIST;
 }
 
+/*
+ * Removes the temporary.  If it was already exchanged with the duplicate,
+ * it is exchanged back first: then it holds the master's link again.
+ */
 static void
 drop_temp(void)
 {
-	if (tmp_dirfd >= 0)
-		unlinkat(tmp_dirfd, tmp_name, 0);
+	if (tmp_dirfd < 0)
+		return;
+	if (tmp_swapped &&
+	    renameat2(tmp_dirfd, tmp_name, tmp_dirfd, tmp_dup, RENAME_EXCHANGE))
+		return;		/* cannot swap back: leave both names */
+	unlinkat(tmp_dirfd, tmp_name, 0);
 	tmp_dirfd = -1;
+	tmp_swapped = 0;
+}
+
+/*
+ * A file held open, with a read lease when the kernel grants one, from
+ * the last check until the replacement is final.  A read lease breaks as
+ * soon as anyone opens the file for writing (or truncates it); the writer
+ * waits until we let go.  Holding one on both files closes the window
+ * between the last check and the rename: if a lease broke, the rename is
+ * undone and nothing was lost.
+ */
+struct held {
+	int fd;
+	int leased;
+};
+
+static int
+same_state(const struct stat *st, const struct rstate *rs, int ctime)
+{
+	return S_ISREG(st->st_mode) && (uint64_t)st->st_dev == rs->dev &&
+	       (uint64_t)st->st_ino == rs->ino &&
+	       (uint64_t)st->st_size == rs->size &&
+	       st->st_mtim.tv_sec == rs->mtime &&
+	       (uint32_t)st->st_mtim.tv_nsec == rs->mtime_ns &&
+	       (!ctime || rs->touched ||
+		(st->st_ctim.tv_sec == rs->ctime &&
+		 (uint32_t)st->st_ctim.tv_nsec == rs->ctime_ns));
 }
 
 static int
-swap_in(const struct rpath *m, struct rstate *ms, int dfd,
-	const struct rpath *d, struct rstate *ds, int reflink)
+hold(int dirfd, const struct rpath *p, const struct rstate *rs,
+     struct held *h)
+{
+	struct stat st;
+	int err;
+
+	h->leased = 0;
+	h->fd = openat(dirfd, p->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					       O_NOCTTY | O_CLOEXEC);
+	if (h->fd < 0) {
+		err = errno;
+		if (err == ELOOP || err == ENXIO || err == ENOENT)
+			warnmsg("%s: changed during the run, not replaced",
+				p->path);
+		else
+			warnerr(err, "cannot open %s", p->path);
+		return -err;
+	}
+	if (fstat(h->fd, &st) < 0 || !same_state(&st, rs, 1) ||
+	    st.st_mode != rs->mode || st.st_uid != rs->uid ||
+	    st.st_gid != rs->gid) {
+		close(h->fd);
+		h->fd = -1;
+		warnmsg("%s: changed during the run, not replaced", p->path);
+		return RE_CHANGED;
+	}
+	if (fcntl(h->fd, F_SETLEASE, F_RDLCK) == 0) {
+		h->leased = 1;
+	} else if (errno == EAGAIN || errno == EBUSY) {
+		close(h->fd);
+		h->fd = -1;
+		warnmsg("%s: open for writing by another process, "
+			"not replaced", p->path);
+		return -EBUSY;
+	}
+	/* no lease (not the owner, or no lease support): checks only */
+	return 0;
+}
+
+/* Nobody opened it for writing and its bytes did not change. */
+static int
+still_held(const struct held *h, const struct rstate *rs)
+{
+	struct stat st;
+
+	if (h->leased && fcntl(h->fd, F_GETLEASE) != F_RDLCK)
+		return 0;
+	return fstat(h->fd, &st) == 0 && same_state(&st, rs, 0);
+}
+
+static void
+let_go(struct held *h)
+{
+	if (h->fd < 0)
+		return;
+	if (h->leased)
+		fcntl(h->fd, F_SETLEASE, F_UNLCK);
+	close(h->fd);
+	h->fd = -1;
+}
+
+/*
+ * Puts the temporary (a link to, or a clone of, the master) in place of
+ * the duplicate.  With RENAME_EXCHANGE the old duplicate stays under the
+ * temporary name until both files are known to be untouched, and goes
+ * back if not; filesystems without exchange get a plain rename right
+ * after the same checks.
+ */
+static int
+commit(int dfd, const struct rpath *d, const struct held *mh,
+       const struct rstate *ms, const struct held *dh,
+       const struct rstate *ds)
 {
 	static struct pathbuf tp;
 	struct stat st;
+
+	if (renameat2(dfd, tmp_name, dfd, d->name, RENAME_EXCHANGE) == 0) {
+		tmp_swapped = 1;
+		tmp_dup = d->name;
+		if (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (uint64_t)st.st_ino == ds->ino && still_held(mh, ms) &&
+		    still_held(dh, ds)) {
+			if (unlinkat(dfd, tmp_name, 0) < 0)
+				warnerr(errno, "cannot remove %s",
+					path_of(&tp, d->dir, tmp_name));
+			tmp_swapped = 0;
+			tmp_dirfd = -1;
+			return 0;
+		}
+		warnmsg("%s: changed during the run, not replaced", d->path);
+		return RE_CHANGED;	/* drop_temp swaps back */
+	}
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
+		int err = errno;
+
+		warnerr(err, "cannot rename %s to %s",
+			path_of(&tp, d->dir, tmp_name), d->path);
+		return -err;
+	}
+	if (!still_held(mh, ms) || !still_held(dh, ds)) {
+		warnmsg("%s: changed during the run, not replaced", d->path);
+		return RE_CHANGED;
+	}
+	if (renameat(dfd, tmp_name, dfd, d->name) < 0) {
+		int err = errno;
+
+		warnerr(err, "cannot rename %s to %s",
+			path_of(&tp, d->dir, tmp_name), d->path);
+		return -err;
+	}
+	tmp_dirfd = -1;
+	return 0;
+}
+
+static int
+swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
+	const struct rpath *d, struct rstate *ds, int reflink)
+{
+	struct held mh = {-1, 0}, dh = {-1, 0};
+	struct stat st;
 	int rc;
 
+	if ((rc = hold(mfd, m, ms, &mh)) < 0)
+		return rc;
+	if ((rc = hold(dfd, d, ds, &dh)) < 0) {
+		let_go(&mh);
+		return rc;
+	}
 	if (reflink) {
 		random_name(tmp_name);
-		rc = make_clone(dir_fd(m->dir), m, ms, dfd, ds);
+		rc = make_clone(mfd, m, ms, dfd, ds);
 		if (rc < 0 && opts.reflink == REFLINK_ALWAYS) {
 			warnerr(rc == RE_CHANGED ? ESTALE : -rc,
 				"cannot clone %s to %s", m->path, d->path);
-			return rc;
+			goto out;
 		}
 		if (rc < 0) {
 			verbose(3, "Reflinking failed, fallback to hardlinking");
 			reflink = 0;
 		}
 	}
-	if (!reflink && (rc = make_link(dir_fd(m->dir), m, dfd)) < 0) {
+	if (!reflink && (rc = make_link(mfd, m, dfd)) < 0) {
 		warnerr(-rc, "cannot link %s to %s", m->path, d->path);
-		return rc;
+		goto out;
 	}
-	/* the temporary must be the master (a link) and D still D */
+	/* a link must be the master: its name could have been swapped */
 	if (!reflink && (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 			 (uint64_t)st.st_ino != ms->ino ||
 			 (uint64_t)st.st_dev != ms->dev)) {
 		warnmsg("%s: changed during the run, not replaced", m->path);
-		drop_temp();
-		return RE_CHANGED;
+		rc = RE_CHANGED;
+		goto out;
 	}
-	if ((rc = check(dfd, d, ds)) < 0) {
-		drop_temp();
-		return rc;
-	}
-	if (renameat(dfd, tmp_name, dfd, d->name) < 0) {
-		rc = -errno;
-		warnerr(-rc, "cannot rename %s to %s",
-			path_of(&tp, d->dir, tmp_name), d->path);
-		drop_temp();
-		return rc;
-	}
-	tmp_dirfd = -1;
 	if (!reflink)
 		ms->touched = 1;	/* its link count, hence ctime, moved */
+	rc = commit(dfd, d, &mh, ms, &dh, ds);
 	ds->touched = 1;
-	return 0;
+out:
+	if (rc < 0)
+		drop_temp();
+	let_go(&dh);
+	let_go(&mh);
+	return rc;
 }
 
 int
@@ -250,20 +383,17 @@ replace_with_link(const struct rpath *m, struct rstate *ms,
 	sigset_t old;
 
 	if (mfd < 0) {
-		warnerr(errno, "cannot open directory of %s", m->path);
-		return -errno;
-	}
-	if ((rc = check(mfd, m, ms)) < 0)
+		rc = -errno;
+		warnerr(-rc, "cannot open directory of %s", m->path);
 		return rc;
+	}
 	if ((dfd = dir_fd(d->dir)) < 0) {
 		rc = -errno;
 		warnerr(-rc, "cannot open directory of %s", d->path);
 		return rc;
 	}
-	if ((rc = check(dfd, d, ds)) < 0)
-		return rc;
 	sig_block(&old);
-	rc = swap_in(m, ms, dfd, d, ds, reflink);
+	rc = swap_in(mfd, m, ms, dfd, d, ds, reflink);
 	sig_restore(&old);
 	return rc;
 }
@@ -281,6 +411,28 @@ replace_remove_stale(int dirfd, const char *name, const char *path,
 	    now.st_nlink < 2)
 		return 0;
 	if (unlinkat(dirfd, name, 0) < 0) {
+		warnerr(errno, "cannot remove leftover temporary %s", path);
+		return -1;
+	}
+	verbose(2, "Removed leftover temporary %s", path);
+	return 1;
+}
+
+/*
+ * Removes a one-link leftover temporary that group.c found identical to
+ * another file, if it is still that same file with one link.
+ */
+int
+replace_remove_orphan(const struct fent *f, const char *path)
+{
+	int dfd = dir_fd(f->dir);
+	struct stat st;
+
+	if (dfd < 0 || fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (uint64_t)st.st_ino != f->ino || (uint64_t)st.st_dev != f->dev ||
+	    (uint64_t)st.st_size != f->size || st.st_nlink != 1)
+		return 0;
+	if (unlinkat(dfd, f->name, 0) < 0) {
 		warnerr(errno, "cannot remove leftover temporary %s", path);
 		return -1;
 	}

@@ -37,6 +37,8 @@ sig_setup(void)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+	/* a broken lease is polled with F_GETLEASE (replace.c), not heard */
+	signal(SIGIO, SIG_IGN);
 }
 
 void

@@ -46,7 +46,7 @@ struct walk {
 };
 
 int
-is_stale_temp(const char *name, const struct stat *st)
+is_temp_name(const char *name)
 {
 	size_t plen = sizeof(TMP_PREFIX) - 1;
 
@@ -58,21 +58,13 @@ is_stale_temp(const char *name, const struct stat *st)
 		      (*p >= '0' && *p <= '9')))
 			return 0;
 	}
-	/* ours only while another name still holds the bytes */
-	return S_ISREG(st->st_mode) && st->st_nlink >= 2;
+	return 1;
 }
 
 static void
-add_fent(struct filelist *fl, struct dnode *dir, const char *name,
-	 const struct stat *st, uint32_t op)
+fill_fent(struct fent *f, struct dnode *dir, const char *name,
+	  const struct stat *st, uint32_t op, uint32_t seq)
 {
-	struct fent *f;
-
-	if (fl->n == fl->cap) {
-		fl->cap = fl->cap ? fl->cap * 2 : 1024;
-		fl->v = xrealloc(fl->v, fl->cap * sizeof(*fl->v));
-	}
-	f = &fl->v[fl->n];
 	*f = (struct fent){
 		.dir = dir,
 		.name = arena_strdup(name, strlen(name)),
@@ -89,9 +81,52 @@ add_fent(struct filelist *fl, struct dnode *dir, const char *name,
 		.gid = st->st_gid,
 		.nlink = (uint32_t)st->st_nlink,
 		.op = op,
-		.seq = (uint32_t)fl->n,
+		.seq = seq,
 	};
+}
+
+static void
+add_fent(struct filelist *fl, struct dnode *dir, const char *name,
+	 const struct stat *st, uint32_t op)
+{
+	if (fl->n == fl->cap) {
+		fl->cap = fl->cap ? fl->cap * 2 : 1024;
+		fl->v = xrealloc(fl->v, fl->cap * sizeof(*fl->v));
+	}
+	fill_fent(&fl->v[fl->n], dir, name, st, op, (uint32_t)fl->n);
 	fl->n++;
+}
+
+/*
+ * A temporary left by kill -9.  With two links or more it is a link to a
+ * master whose other name survives: removed at once.  With one link it is
+ * a duplicate that was being replaced (or a clone being made): kept for
+ * group.c, which removes it only if another file holds the same bytes.
+ */
+static void
+leftover(struct walk *w, struct dnode *dir, int dirfd, const char *name,
+	 const struct stat *st)
+{
+	struct filelist *fl = w->fl;
+	const char *path = path_of(&w->pb, dir, name);
+
+	if (opts.dry_run) {
+		verbose(2, "Skipped (temporary of an interrupted run) %s", path);
+		return;
+	}
+	if (st->st_nlink < 2) {
+		fl->orphans = xrealloc(fl->orphans, (fl->norphans + 1) *
+							    sizeof(*fl->orphans));
+		fill_fent(&fl->orphans[fl->norphans++], dir, name, st, w->op,
+			  0);
+		return;
+	}
+	if (replace_remove_stale(dirfd, name, path, st) == 1) {
+		fl->stale = xrealloc(fl->stale, (fl->nstale + 1) *
+							sizeof(*fl->stale));
+		fl->stale[fl->nstale++] = (struct devino){st->st_dev,
+							  st->st_ino};
+	}
 }
 
 /* The per-file rules of util-linux's walk callback, in its order. */
@@ -102,19 +137,8 @@ consider_file(struct walk *w, struct dnode *dir, int dirfd, const char *name,
 	const char *path = NULL;
 	uint64_t sz;
 
-	if (dirfd >= 0 && is_stale_temp(name, st)) {
-		path = path_of(&w->pb, dir, name);
-		if (!opts.dry_run &&
-		    replace_remove_stale(dirfd, name, path, st) == 1) {
-			struct filelist *fl = w->fl;
-
-			fl->stale = xrealloc(fl->stale, (fl->nstale + 1) *
-							sizeof(*fl->stale));
-			fl->stale[fl->nstale++] = (struct devino){
-				st->st_dev, st->st_ino};
-		} else if (opts.dry_run)
-			verbose(2, "Skipped (temporary of an interrupted run) "
-				   "%s", path);
+	if (dirfd >= 0 && is_temp_name(name)) {
+		leftover(w, dir, dirfd, name, st);
 		return;
 	}
 	if (opts.include.n || opts.exclude.n || opts.verbose >= 2)
