@@ -25,6 +25,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fiemap.h>
@@ -396,6 +398,29 @@ blob_add(struct ent *e, const struct xa *x, const char *name, size_t *off)
 }
 
 /*
+ * An xattr that cannot be read keeps its file from being linked, and the
+ * run reports it; under -c (without -X) xattrs are read only for the
+ * notice in link_class, so a failure there is not worth a word.
+ */
+static void __attribute__((format(printf, 2, 3)))
+xa_warn(int err, const char *fmt, ...)
+{
+	char *msg;
+	va_list ap;
+	int n;
+
+	if (opts.content && !opts.respect_xattrs)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatal("cannot allocate memory");
+	warnerr(err, "%s", msg);
+	free(msg);
+}
+
+/*
  * Reads e's xattrs (all of them with -X, else only the security ones)
  * into one blob, names sorted, so that equal blobs mean equal xattrs.
  * An error other than "not supported" is reported and remembered: the
@@ -413,7 +438,7 @@ load_xattrs(struct ent *e, int all)
 	if (xa_open(&x, &pb, ent_f(e)) < 0 ||
 	    (len = xa_list(&x, NULL, 0)) < 0) {
 		if (errno != ENOTSUP) {
-			warnerr(errno, "cannot get xattr names for %s", pb.s);
+			xa_warn(errno, "cannot get xattr names for %s", pb.s);
 			e->xerr = 1;
 		}
 		goto out;
@@ -422,7 +447,7 @@ load_xattrs(struct ent *e, int all)
 		goto out;
 	names = xmalloc((size_t)len);
 	if ((len = xa_list(&x, names, (size_t)len)) < 0) {
-		warnerr(errno, "cannot get xattr names for %s", pb.s);
+		xa_warn(errno, "cannot get xattr names for %s", pb.s);
 		e->xerr = 1;
 		goto out;
 	}
@@ -434,7 +459,7 @@ load_xattrs(struct ent *e, int all)
 	qsort(sorted, n, sizeof(*sorted), cmp_cstr);
 	for (size_t i = 0; i < n; i++) {
 		if (blob_add(e, &x, sorted[i], &off) < 0) {
-			warnerr(errno, "cannot get xattr value of %s for %s",
+			xa_warn(errno, "cannot get xattr value of %s for %s",
 				sorted[i], pb.s);
 			e->xerr = 1;
 			break;
@@ -658,7 +683,8 @@ link_class(struct ent **c, size_t n)
 	struct ent *master = c[0];
 
 	for (size_t j = 1; j < n; j++) {
-		if (opts.content && !warned && xattrs_differ(master, c[j])) {
+		if (opts.content && !warned && !master->xerr && !c[j]->xerr &&
+		    xattrs_differ(master, c[j])) {
 			notice("warning: -c links files whose capabilities, "
 			       "ACLs or SELinux labels differ (first: %s)",
 			       ent_path(&pb, c[j], 0));
@@ -919,6 +945,12 @@ resolve_orphans(struct filelist *fl, struct hl_engine *eng)
 		int *err, rc;
 		struct hl_group g;
 
+		if (of->size == 0) {	/* no bytes to lose */
+			replace_remove_orphan(of, path_of(&pb, of->dir,
+							  of->name));
+			free(v);
+			continue;
+		}
 		v[n++] = of;
 		for (size_t i = 0; i < fl->n; i++) {
 			if (fl->v[i].dev == of->dev && fl->v[i].size == of->size)

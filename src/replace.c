@@ -129,9 +129,14 @@ make_clone(int mfd, const struct rpath *m, const struct rstate *ms, int dfd,
 		close(src);
 		return RE_CHANGED;
 	}
-	dst = openat(dfd, tmp_name,
-		     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		     0600);
+	for (int tries = 0; tries < 100; tries++) {
+		random_name(tmp_name);
+		dst = openat(dfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL |
+						    O_NOFOLLOW | O_CLOEXEC,
+			     0600);
+		if (dst >= 0 || errno != EEXIST)
+			break;
+	}
 	if (dst < 0) {
 		rc = -errno;
 		close(src);
@@ -280,18 +285,27 @@ let_go(struct held *h)
  */
 static int
 commit(int dfd, const struct rpath *d, const struct held *mh,
-       const struct rstate *ms, const struct held *dh,
-       const struct rstate *ds)
+       const struct rstate *ms, const struct held *dh, struct rstate *ds)
 {
 	static struct pathbuf tp;
 	struct stat st;
+	int err;
 
+	/*
+	 * The master must be untouched up to here.  After the exchange a
+	 * writer opening the duplicate's path lands on the master, so from
+	 * then on only the old duplicate's lease and state decide.
+	 */
+	if (!still_held(mh, ms) || !still_held(dh, ds)) {
+		warnmsg("%s: changed during the run, not replaced", d->path);
+		return RE_CHANGED;
+	}
 	if (renameat2(dfd, tmp_name, dfd, d->name, RENAME_EXCHANGE) == 0) {
 		tmp_swapped = 1;
 		tmp_dup = d->name;
+		ds->touched = 1;
 		if (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (uint64_t)st.st_ino == ds->ino && still_held(mh, ms) &&
-		    still_held(dh, ds)) {
+		    (uint64_t)st.st_ino == ds->ino && still_held(dh, ds)) {
 			if (unlinkat(dfd, tmp_name, 0) < 0)
 				warnerr(errno, "cannot remove %s",
 					path_of(&tp, d->dir, tmp_name));
@@ -302,26 +316,18 @@ commit(int dfd, const struct rpath *d, const struct held *mh,
 		warnmsg("%s: changed during the run, not replaced", d->path);
 		return RE_CHANGED;	/* drop_temp swaps back */
 	}
-	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
-		int err = errno;
-
-		warnerr(err, "cannot rename %s to %s",
-			path_of(&tp, d->dir, tmp_name), d->path);
-		return -err;
+	if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
+		/* no exchange here: a plain rename right after the checks */
+		if (renameat(dfd, tmp_name, dfd, d->name) == 0) {
+			ds->touched = 1;
+			tmp_dirfd = -1;
+			return 0;
+		}
 	}
-	if (!still_held(mh, ms) || !still_held(dh, ds)) {
-		warnmsg("%s: changed during the run, not replaced", d->path);
-		return RE_CHANGED;
-	}
-	if (renameat(dfd, tmp_name, dfd, d->name) < 0) {
-		int err = errno;
-
-		warnerr(err, "cannot rename %s to %s",
-			path_of(&tp, d->dir, tmp_name), d->path);
-		return -err;
-	}
-	tmp_dirfd = -1;
-	return 0;
+	err = errno;
+	warnerr(err, "cannot rename %s to %s", path_of(&tp, d->dir, tmp_name),
+		d->path);
+	return -err;
 }
 
 static int
@@ -339,7 +345,6 @@ swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
 		return rc;
 	}
 	if (reflink) {
-		random_name(tmp_name);
 		rc = make_clone(mfd, m, ms, dfd, ds);
 		if (rc < 0 && opts.reflink == REFLINK_ALWAYS) {
 			warnerr(rc == RE_CHANGED ? ESTALE : -rc,
@@ -366,7 +371,6 @@ swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
 	if (!reflink)
 		ms->touched = 1;	/* its link count, hence ctime, moved */
 	rc = commit(dfd, d, &mh, ms, &dh, ds);
-	ds->touched = 1;
 out:
 	if (rc < 0)
 		drop_temp();
