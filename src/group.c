@@ -499,8 +499,14 @@ src_open(void *cookie, size_t i)
 
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
 	/* the file we read must be the file the walk saw, unchanged */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	if (!S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_dev != e->rs->dev ||
 	    (uint64_t)st.st_ino != e->rs->ino ||
 	    (uint64_t)st.st_size != e->rs->size ||
@@ -529,6 +535,7 @@ static int
 interrupted(void *arg)
 {
 	(void)arg;
+	progress_tick();	/* thread-safe: may run on engine workers */
 	return got_signal != 0;
 }
 
@@ -536,6 +543,24 @@ static const char *
 ent_path(struct pathbuf *pb, const struct ent *e, uint32_t i)
 {
 	return path_of(pb, e->paths[i]->dir, e->paths[i]->name);
+}
+
+/* Tells the reports (--json, the table) about e's paths from 'from' on. */
+static void
+report_ent(const struct ent *e, uint32_t from, enum outcome what)
+{
+	static struct pathbuf pb;
+
+	for (uint32_t p = from; p < e->npaths; p++)
+		report_path(ent_path(&pb, e, p), what, 0);
+}
+
+/* A new group for the reports, kept by master. */
+static void
+report_class(const struct ent *master)
+{
+	report_group(ent_f(master));
+	report_ent(master, 0, OUT_KEPT);
 }
 
 /* ---- --skip-reflinks ------------------------------------------------- */
@@ -628,10 +653,12 @@ link_entry(struct ent *master, struct ent *dup)
 
 		reflink = replace_may_reflink(&m, mf->dev);
 	}
+	report_member(ent_f(dup));
 	if (reflink && opts.skip_reflinks && already_reflinked(master, dup)) {
 		verbose(3, "Skipped (already reflink) %s",
 			ent_path(&dp, dup, 0));
 		stats.skipped_reflinks++;
+		report_ent(dup, 0, OUT_SHARED);
 		return 0;
 	}
 	reflink = reflink && opts.reflink != REFLINK_NEVER;
@@ -648,9 +675,12 @@ link_entry(struct ent *master, struct ent *dup)
 
 			if (rc < 0) {
 				stats.failed++;
+				report_path(d.path, OUT_FAILED, rc);
+				report_ent(dup, 1, OUT_UNTRIED);
 				return rc;
 			}
 		}
+		report_path(d.path, reflink ? OUT_CLONED : OUT_LINKED, 0);
 		stats.linked++;
 		master->nlink++;
 		if (--dup->nlink == 0)
@@ -661,16 +691,33 @@ link_entry(struct ent *master, struct ent *dup)
 	return 0;
 }
 
+static int
+cmp_path(const void *a, const void *b)
+{
+	static struct pathbuf pa, pb;
+	const struct fent *x = *(struct fent *const *)a;
+	const struct fent *y = *(struct fent *const *)b;
+
+	return strcmp(path_of(&pa, x->dir, x->name),
+		      path_of(&pb, y->dir, y->name));
+}
+
+/*
+ * -l: the class in preference order (the kept file first), each file's
+ * paths in byte order, so that the listing does not depend on the order
+ * in which the walk met the links of one inode.
+ */
 static void
 list_class(struct ent **c, size_t n)
 {
 	static struct pathbuf pb;
-	static uint64_t groupno;
 
-	groupno++;
+	report_group(ent_f(c[0]));
 	for (size_t i = 0; i < n; i++) {
+		qsort(c[i]->paths, c[i]->npaths, sizeof(*c[i]->paths),
+		      cmp_path);
 		for (uint32_t p = 0; p < c[i]->npaths; p++)
-			report_listing(groupno, ent_path(&pb, c[i], p));
+			report_listing(stats.groups, ent_path(&pb, c[i], p));
 	}
 }
 
@@ -682,6 +729,7 @@ link_class(struct ent **c, size_t n)
 	static int warned;
 	struct ent *master = c[0];
 
+	report_class(master);
 	for (size_t j = 1; j < n; j++) {
 		if (opts.content && !warned && !master->xerr && !c[j]->xerr &&
 		    xattrs_differ(master, c[j])) {
@@ -690,8 +738,10 @@ link_class(struct ent **c, size_t n)
 			       ent_path(&pb, c[j], 0));
 			warned = 1;
 		}
-		if (link_entry(master, c[j]) == -EMLINK)
+		if (link_entry(master, c[j]) == -EMLINK) {
 			master = c[j];	/* util-linux's rule */
+			report_class(master);
+		}
 	}
 }
 

@@ -23,6 +23,7 @@ enum reflink_mode { REFLINK_NEVER, REFLINK_AUTO, REFLINK_ALWAYS };
 
 struct regex_list {
 	regex_t *re;
+	const char **pattern;	/* as given, for --json */
 	size_t n;
 };
 
@@ -36,6 +37,9 @@ struct options {
 	uintmax_t min_size, max_size, io_size, cache_size;
 	unsigned threads;
 	const char *method;
+	int json;		/* --json: one JSON document on stdout */
+	int progress;		/* -1 when stderr is a terminal, 0 off, 1 on */
+	unsigned top;		/* rows of the closing table, 0: none */
 	struct regex_list include, exclude, exclude_subtree;
 	char **operands;
 	int noperands;
@@ -45,6 +49,8 @@ extern struct options opts;
 
 /* util.c: messages, allocation, paths */
 extern int had_warning;
+extern unsigned long diag_count;	/* diagnostics printed so far */
+const char *diag_last(void);		/* the last one, without "hardlink: " */
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnerr(int err, const char *fmt, ...)
@@ -117,6 +123,7 @@ int is_temp_name(const char *name);
 struct counters {
 	uint64_t linked, compared, xattr_compared, saved, skipped_reflinks;
 	uint64_t failed, files;
+	uint64_t groups;	/* duplicate groups acted on (report_group) */
 };
 
 extern struct counters stats;
@@ -156,8 +163,53 @@ void report_summary(void);
 void report_listing(uint64_t group, const char *path);
 void verbose(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+double elapsed_since(const struct timespec *t);
 extern struct hl_stats engine_stats;
 extern struct timespec start_time;
+
+/*
+ * report.c: the duplicate groups as the policy acts on them, for --json
+ * and the closing table.  The calling sequence, per content class:
+ *
+ *	report_group(kept file's first path record);
+ *	report_path(path, OUT_KEPT, 0) for each path of the kept file;
+ *	for each other member:
+ *		report_member(its first path record);
+ *		report_path(path, outcome, error) for each of its paths;
+ *
+ * A group ends when the next begins or at report_end().
+ */
+enum outcome {
+	OUT_KEPT,	/* a path of the file every other member links to */
+	OUT_LINKED,	/* replaced by a hard link (-n: would be) */
+	OUT_CLONED,	/* replaced by a clone (-n: would be) */
+	OUT_SHARED,	/* left alone: already shares all extents */
+	OUT_FAILED,	/* left alone: the diagnostic just printed says why */
+	OUT_UNTRIED,	/* left alone: an earlier path of its inode failed */
+};
+
+void report_begin(void);
+void report_group(const struct fent *kept);
+void report_member(const struct fent *f);
+void report_path(const char *path, enum outcome what, int err);
+void report_end(void);
+
+/* json.c: the --json document, written as the run goes */
+void json_begin(void);
+void json_group(const struct fent *kept);
+void json_member(const struct fent *f);
+void json_path(const char *path, const char *action, const char *error);
+void json_group_end(uint64_t linked, uint64_t saved);
+void json_end(double duration);
+void json_string(FILE *out, const char *s);
+
+/* progress.c: the one-line display on stderr */
+enum progress_phase { PROGRESS_SCAN, PROGRESS_COMPARE };
+void progress_start(const struct filelist *fl);
+void progress_phase(enum progress_phase phase);
+void progress_tick(void);
+void progress_hide(void);
+void progress_end(void);
 
 /* sig.c */
 extern volatile sig_atomic_t got_signal, got_usr1;
@@ -168,6 +220,8 @@ void sig_restore(const sigset_t *old);
 
 /* opts.c */
 void opts_parse(int argc, char **argv);
+
+/* size.c: 0, or -EINVAL / -ERANGE with *out untouched */
 int parse_size(const char *s, uintmax_t *out);
 
 #endif /* HARDLINK_H */

@@ -2,7 +2,8 @@
  * main.c - hardlink: replace identical files by hard links.
  *
  * The run: parse options, walk every operand, let the policy group the
- * files and drive the engine and the replacements, print the summary.
+ * files and drive the engine and the replacements, print the summary (or
+ * end the --json document).
  * Exit status: 0 when everything went as asked, 1 on a usage error or when
  * any warning was printed, death by the signal on SIGINT/SIGTERM/SIGHUP.
  */
@@ -57,18 +58,22 @@ main(int argc, char **argv)
 		fatal("cannot initialize the comparison engine: %s",
 		      strerror(errno));
 
+	report_begin();
+	progress_start(&fl);
 	verbose(3, "Scanning [device/inode/links]:");
 	for (int i = 0; i < opts.noperands; i++)
 		walk_operand(&fl, opts.operands[i], (uint32_t)i);
 	stats.files = fl.files;
 
+	progress_phase(PROGRESS_COMPARE);
 	group_run(&fl, eng);
 	hl_engine_stats(eng, &engine_stats);
 	hl_engine_free(eng);
 	free(fl.v);
+	progress_end();
 
 	if (!opts.list)
-		report_summary();
+		report_end();
 	if (fflush(stdout) != 0)
 		warnerr(errno, "write error");
 	return had_warning ? 1 : 0;

@@ -12,11 +12,15 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct options opts = {
 	.min_size = 1,
 	.method = "memcmp",
+	.progress = -1,
 };
+
+#define TOP_DEFAULT 10
 
 enum {
 	OPT_REFLINK = CHAR_MAX + 1,
@@ -24,11 +28,16 @@ enum {
 	OPT_MOUNT,
 	OPT_EXCLUDE_SUBTREE,
 	OPT_REAL_SIZE,
+	OPT_JSON,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_TOP,
 };
 
 static const struct option longopts[] = {
 	{"content", no_argument, NULL, 'c'},
 	{"io-size", required_argument, NULL, 'b'},
+	{"json", no_argument, NULL, OPT_JSON},
 	{"respect-dir", no_argument, NULL, 'd'},
 	{"respect-name", no_argument, NULL, 'f'},
 	{"prioritize-trees", no_argument, NULL, 'F'},
@@ -39,9 +48,11 @@ static const struct option longopts[] = {
 	{"minimize", no_argument, NULL, 'M'},
 	{"mount", no_argument, NULL, OPT_MOUNT},
 	{"dry-run", no_argument, NULL, 'n'},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"ignore-owner", no_argument, NULL, 'o'},
 	{"keep-oldest", no_argument, NULL, 'O'},
 	{"ignore-mode", no_argument, NULL, 'p'},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"quiet", no_argument, NULL, 'q'},
 	{"cache-size", required_argument, NULL, 'r'},
 	{"real-size", no_argument, NULL, OPT_REAL_SIZE},
@@ -50,6 +61,7 @@ static const struct option longopts[] = {
 	{"minimum-size", required_argument, NULL, 's'},
 	{"maximum-size", required_argument, NULL, 'S'},
 	{"ignore-time", no_argument, NULL, 't'},
+	{"top", optional_argument, NULL, OPT_TOP},
 	{"verbose", no_argument, NULL, 'v'},
 	{"exclude", required_argument, NULL, 'x'},
 	{"exclude-subtree", required_argument, NULL, OPT_EXCLUDE_SUBTREE},
@@ -88,6 +100,8 @@ usage(void)
 	      "files\n"
 	      " -j, --threads <n>          threads reading files "
 	      "(default: online CPUs)\n"
+	      "     --json                 print one JSON document: options, "
+	      "groups, summary\n"
 	      " -l, --list-duplicates      print every group of duplicate "
 	      "files\n"
 	      " -m, --maximize             maximize the hardlink count, "
@@ -96,12 +110,16 @@ usage(void)
 	      " -M, --minimize             reverse the meaning of -m\n"
 	      "     --mount                stay within the same filesystem\n"
 	      " -n, --dry-run              don't actually link anything\n"
+	      "     --no-progress          never show the progress line\n"
 	      " -o, --ignore-owner         ignore owner changes\n"
 	      " -O, --keep-oldest          keep the oldest file of multiple "
 	      "equal files\n"
 	      "                              (lower precedence than "
 	      "minimize/maximize)\n"
 	      " -p, --ignore-mode          ignore changes of file mode\n"
+	      "     --progress             show the progress line on stderr "
+	      "even when it is\n"
+	      "                              not a terminal\n"
 	      " -q, --quiet                quiet mode - don't print "
 	      "anything\n"
 	      " -r, --cache-size <size>    memory limit for file content "
@@ -116,6 +134,9 @@ usage(void)
 	      " -S, --maximum-size <size>  maximum size for files.\n"
 	      " -t, --ignore-time          ignore timestamps (when testing "
 	      "for equality)\n"
+	      "     --top[=<n>]            end with the n largest groups "
+	      "(default 10; -v on a\n"
+	      "                              terminal shows them)\n"
 	      " -v, --verbose              verbose output (repeat for more "
 	      "verbosity)\n"
 	      " -x, --exclude <regex>      regular expression to exclude "
@@ -143,65 +164,6 @@ try_help(void)
 	fprintf(stderr, "Try '%s --help' for more information.\n",
 		program_invocation_short_name);
 	exit(1);
-}
-
-/*
- * util-linux's size syntax: digits, an optional decimal fraction, and an
- * optional suffix K M G T P E Z Y (powers of 1024; "KiB" too) or KB, MB...
- * (powers of 1000).  Returns 0 or a negative errno.
- */
-int
-parse_size(const char *s, uintmax_t *out)
-{
-	static const char suffixes[] = "KMGTPEZY";
-	unsigned __int128 val = 0, frac = 0, fdiv = 1, mult = 1;
-	const char *p = s, *sfx;
-	unsigned base = 1024;
-
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		val = val * 10 + (unsigned)(*p - '0');
-		if (val > UINTMAX_MAX)
-			return -ERANGE;
-	}
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			if (fdiv < (unsigned __int128)1 << 64) {
-				frac = frac * 10 + (unsigned)(*p - '0');
-				fdiv *= 10;
-			}
-		}
-	}
-	if (*p) {
-		char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
-
-		sfx = strchr(suffixes, c);
-		if (!c || !sfx)
-			return -EINVAL;
-		p++;
-		if (p[0] == 'i' && (p[1] == 'B' || p[1] == 'b') && !p[2])
-			p += 2;
-		else if ((p[0] == 'B' || p[0] == 'b') && !p[1]) {
-			base = 1000;
-			p++;
-		}
-		if (*p)
-			return -EINVAL;
-		for (long i = 0; i <= sfx - suffixes; i++) {
-			mult *= base;
-			if (mult > UINTMAX_MAX)
-				return -ERANGE;
-		}
-	}
-	val = val * mult + frac * mult / fdiv;
-	if (val > UINTMAX_MAX)
-		return -ERANGE;
-	*out = (uintmax_t)val;
-	return 0;
 }
 
 static uintmax_t
@@ -234,6 +196,8 @@ regex_add(struct regex_list *l, const char *pattern)
 	int rc;
 
 	l->re = xrealloc(l->re, (l->n + 1) * sizeof(*l->re));
+	l->pattern = xrealloc(l->pattern, (l->n + 1) * sizeof(*l->pattern));
+	l->pattern[l->n] = pattern;
 	rc = regcomp(&l->re[l->n], pattern, REG_NOSUB | REG_EXTENDED);
 	if (rc) {
 		char buf[256];
@@ -272,6 +236,21 @@ set_reflink(const char *arg)
 		opts.skip_reflinks = 1;
 }
 
+static unsigned
+top_arg(const char *arg)
+{
+	char *end;
+	unsigned long n;
+
+	if (!arg)
+		return TOP_DEFAULT;
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-' || n > 100000)
+		fatal("invalid number of groups: '%s' (0 to 100000)", arg);
+	return (unsigned)n;
+}
+
 static void
 version(void)
 {
@@ -280,6 +259,8 @@ version(void)
 	       program_invocation_short_name, HL_VERSION_STRING);
 	exit(0);
 }
+
+static int top_set;	/* --top given: the table whatever stdout is */
 
 static void
 opt_one(int c, const char *arg)
@@ -314,6 +295,10 @@ opt_one(int c, const char *arg)
 	case 'X': opts.respect_xattrs = 1; break;
 	case 'y': set_method(arg); break;
 	case 'z': opts.zero = 1; break;
+	case OPT_JSON: opts.json = 1; break;
+	case OPT_PROGRESS: opts.progress = 1; break;
+	case OPT_NO_PROGRESS: opts.progress = 0; break;
+	case OPT_TOP: top_set = 1; opts.top = top_arg(arg); break;
 	case 'h': usage(); break;
 	case 'V': version(); break;
 	default: try_help();
@@ -344,6 +329,14 @@ opts_parse(int argc, char **argv)
 	}
 	if (opts.quiet && opts.verbose)
 		fatal("options --quiet and --verbose cannot be combined");
+	if (opts.json && opts.list)
+		fatal("options --list-duplicates and --json cannot be combined");
+	/* the table is for people: with -v only on a terminal */
+	if (!top_set && opts.verbose && isatty(STDOUT_FILENO))
+		opts.top = TOP_DEFAULT;
+	/* --json owns stdout: no summary, no -v lines, no table */
+	if (opts.json)
+		opts.quiet = 1;
 	if (optind == argc)
 		fatal("no directory or file specified");
 	opts.operands = argv + optind;

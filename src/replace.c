@@ -87,6 +87,21 @@ dir_fd(const struct dnode *d)
 	return fd;
 }
 
+/* The temporary's path, for messages: next to the duplicate's. */
+static const char *
+temp_path(const char *dup_path)
+{
+	static struct pathbuf pb;
+	const char *slash = dup_path ? strrchr(dup_path, '/') : NULL;
+	size_t dl = slash ? (size_t)(slash - dup_path) + 1 : 0;
+
+	free(pb.s);
+	pb.s = xmalloc(dl + sizeof(tmp_name));
+	memcpy(pb.s, dup_path ? dup_path : "", dl);
+	strcpy(pb.s + dl, tmp_name);
+	return pb.s;
+}
+
 static void
 random_name(char *buf)
 {
@@ -113,7 +128,7 @@ random_name(char *buf)
  */
 static int
 make_clone(int mfd, const struct rpath *m, const struct rstate *ms, int dfd,
-	   const struct rstate *ds)
+	   const struct rpath *d, const struct rstate *ds)
 {
 	struct timespec ts[2] = {{0, UTIME_OMIT},
 				 {ds->mtime, (long)ds->mtime_ns}};
@@ -149,7 +164,9 @@ make_clone(int mfd, const struct rpath *m, const struct rstate *ms, int dfd,
 	close(dst);
 	close(src);
 	if (rc < 0) {
-		unlinkat(dfd, tmp_name, 0);
+		if (unlinkat(dfd, tmp_name, 0) < 0)
+			warnerr(errno, "cannot remove temporary %s",
+				temp_path(d->path));
 		tmp_dirfd = -1;
 	}
 	return rc;
@@ -173,19 +190,33 @@ make_link(int mfd, const struct rpath *m, int dfd)
 
 /*
  * Removes the temporary.  If it was already exchanged with the duplicate,
- * it is exchanged back first: then it holds the master's link again.
+ * it is exchanged back first: then it holds the master's link again.  If
+ * that fails, the duplicate stays replaced and its previous bytes stay
+ * under the temporary name, and the message says so.  Returns 0 when the
+ * duplicate's name holds its previous file again (or never lost it).
  */
-static void
-drop_temp(void)
+static int
+drop_temp(const char *dup_path)
 {
+	const char *who = dup_path ? dup_path : tmp_dup;
+
 	if (tmp_dirfd < 0)
-		return;
+		return 0;
 	if (tmp_swapped &&
-	    renameat2(tmp_dirfd, tmp_name, tmp_dirfd, tmp_dup, RENAME_EXCHANGE))
-		return;		/* cannot swap back: leave both names */
-	unlinkat(tmp_dirfd, tmp_name, 0);
+	    renameat2(tmp_dirfd, tmp_name, tmp_dirfd, tmp_dup, RENAME_EXCHANGE)) {
+		warnerr(errno, "%s: replaced, but its previous contents could "
+			"not be put back; they are kept in %s", who,
+			temp_path(dup_path));
+		tmp_dirfd = -1;
+		tmp_swapped = 0;
+		return -1;
+	}
+	if (unlinkat(tmp_dirfd, tmp_name, 0) < 0)
+		warnerr(errno, "cannot remove temporary %s",
+			temp_path(dup_path));
 	tmp_dirfd = -1;
 	tmp_swapped = 0;
+	return 0;
 }
 
 /*
@@ -233,9 +264,15 @@ hold(int dirfd, const struct rpath *p, const struct rstate *rs,
 			warnerr(err, "cannot open %s", p->path);
 		return -err;
 	}
-	if (fstat(h->fd, &st) < 0 || !same_state(&st, rs, 1) ||
-	    st.st_mode != rs->mode || st.st_uid != rs->uid ||
-	    st.st_gid != rs->gid) {
+	if (fstat(h->fd, &st) < 0) {
+		err = errno;
+		close(h->fd);
+		h->fd = -1;
+		warnerr(err, "cannot stat %s", p->path);
+		return -err;
+	}
+	if (!same_state(&st, rs, 1) || st.st_mode != rs->mode ||
+	    st.st_uid != rs->uid || st.st_gid != rs->gid) {
 		close(h->fd);
 		h->fd = -1;
 		warnmsg("%s: changed during the run, not replaced", p->path);
@@ -254,15 +291,36 @@ hold(int dirfd, const struct rpath *p, const struct rstate *rs,
 	return 0;
 }
 
-/* Nobody opened it for writing and its bytes did not change. */
+/*
+ * Nobody opened it for writing and its bytes did not change: 0, or
+ * RE_CHANGED, or a negative errno when that cannot be known.
+ */
 static int
 still_held(const struct held *h, const struct rstate *rs)
 {
 	struct stat st;
+	int lease;
 
-	if (h->leased && fcntl(h->fd, F_GETLEASE) != F_RDLCK)
-		return 0;
-	return fstat(h->fd, &st) == 0 && same_state(&st, rs, 0);
+	if (h->leased) {
+		if ((lease = fcntl(h->fd, F_GETLEASE)) < 0)
+			return -errno;
+		if (lease != F_RDLCK)
+			return RE_CHANGED;
+	}
+	if (fstat(h->fd, &st) < 0)
+		return -errno;
+	return same_state(&st, rs, 0) ? 0 : RE_CHANGED;
+}
+
+/* Says why the duplicate was not replaced. */
+static int
+refuse(int rc, const struct rpath *d)
+{
+	if (rc == RE_CHANGED)
+		warnmsg("%s: changed during the run, not replaced", d->path);
+	else
+		warnerr(-rc, "cannot check %s, not replaced", d->path);
+	return rc;
 }
 
 static void
@@ -289,32 +347,37 @@ commit(int dfd, const struct rpath *d, const struct held *mh,
 {
 	static struct pathbuf tp;
 	struct stat st;
-	int err;
+	int rc, err;
 
 	/*
 	 * The master must be untouched up to here.  After the exchange a
 	 * writer opening the duplicate's path lands on the master, so from
 	 * then on only the old duplicate's lease and state decide.
 	 */
-	if (!still_held(mh, ms) || !still_held(dh, ds)) {
-		warnmsg("%s: changed during the run, not replaced", d->path);
-		return RE_CHANGED;
-	}
+	if ((rc = still_held(mh, ms)) < 0 || (rc = still_held(dh, ds)) < 0)
+		return refuse(rc, d);
 	if (renameat2(dfd, tmp_name, dfd, d->name, RENAME_EXCHANGE) == 0) {
 		tmp_swapped = 1;
 		tmp_dup = d->name;
 		ds->touched = 1;
-		if (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (uint64_t)st.st_ino == ds->ino && still_held(dh, ds)) {
-			if (unlinkat(dfd, tmp_name, 0) < 0)
-				warnerr(errno, "cannot remove %s",
-					path_of(&tp, d->dir, tmp_name));
-			tmp_swapped = 0;
-			tmp_dirfd = -1;
-			return 0;
+		if (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = -errno;
+		else if ((uint64_t)st.st_ino != ds->ino)
+			rc = RE_CHANGED;
+		else
+			rc = still_held(dh, ds);
+		if (rc < 0) {
+			/* put the old duplicate back, then say why */
+			if (drop_temp(d->path) == 0)
+				refuse(rc, d);
+			return rc;
 		}
-		warnmsg("%s: changed during the run, not replaced", d->path);
-		return RE_CHANGED;	/* drop_temp swaps back */
+		tmp_swapped = 0;
+		if (unlinkat(dfd, tmp_name, 0) < 0)
+			warnerr(errno, "cannot remove %s",
+				path_of(&tp, d->dir, tmp_name));
+		tmp_dirfd = -1;
+		return 0;
 	}
 	if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
 		/* no exchange here: a plain rename right after the checks */
@@ -345,7 +408,7 @@ swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
 		return rc;
 	}
 	if (reflink) {
-		rc = make_clone(mfd, m, ms, dfd, ds);
+		rc = make_clone(mfd, m, ms, dfd, d, ds);
 		if (rc < 0 && opts.reflink == REFLINK_ALWAYS) {
 			warnerr(rc == RE_CHANGED ? ESTALE : -rc,
 				"cannot clone %s to %s", m->path, d->path);
@@ -360,20 +423,22 @@ swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
 		warnerr(-rc, "cannot link %s to %s", m->path, d->path);
 		goto out;
 	}
-	/* a link must be the master: its name could have been swapped */
-	if (!reflink && (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			 (uint64_t)st.st_ino != ms->ino ||
-			 (uint64_t)st.st_dev != ms->dev)) {
-		warnmsg("%s: changed during the run, not replaced", m->path);
-		rc = RE_CHANGED;
-		goto out;
-	}
 	if (!reflink)
 		ms->touched = 1;	/* its link count, hence ctime, moved */
+	/* a link must be the master: its name could have been swapped */
+	if (!reflink) {
+		if (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = refuse(-errno, d);
+		else if ((uint64_t)st.st_ino != ms->ino ||
+			 (uint64_t)st.st_dev != ms->dev)
+			rc = refuse(RE_CHANGED, d);
+		if (rc < 0)
+			goto out;
+	}
 	rc = commit(dfd, d, &mh, ms, &dh, ds);
 out:
 	if (rc < 0)
-		drop_temp();
+		drop_temp(d->path);
 	let_go(&dh);
 	let_go(&mh);
 	return rc;
@@ -410,8 +475,13 @@ replace_remove_stale(int dirfd, const char *name, const char *path,
 	struct stat now;
 
 	/* still the same leftover, still not the last link to its bytes */
-	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    now.st_ino != st->st_ino || now.st_dev != st->st_dev ||
+	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		warnerr(errno, "cannot check leftover temporary %s", path);
+		return -1;
+	}
+	if (now.st_ino != st->st_ino || now.st_dev != st->st_dev ||
 	    now.st_nlink < 2)
 		return 0;
 	if (unlinkat(dirfd, name, 0) < 0) {
@@ -447,7 +517,7 @@ replace_remove_orphan(const struct fent *f, const char *path)
 void
 replace_cleanup(void)
 {
-	drop_temp();
+	drop_temp(NULL);
 }
 
 int

@@ -41,11 +41,17 @@ sig_setup(void)
 	signal(SIGIO, SIG_IGN);
 }
 
+/*
+ * The run's poll point: called for every directory entry, every link and
+ * every size group.  It also refreshes the progress line, so that no
+ * module needs a second hook for it.
+ */
 void
 sig_check(void)
 {
 	int sig = got_signal;
 
+	progress_tick();
 	if (got_usr1) {
 		got_usr1 = 0;
 		if (!opts.quiet && !opts.list) {
@@ -56,6 +62,7 @@ sig_check(void)
 	}
 	if (!sig)
 		return;
+	progress_hide();
 	replace_cleanup();
 	fflush(stdout);
 	fflush(stderr);

@@ -12,11 +12,67 @@
 #include <string.h>
 
 int had_warning;
+unsigned long diag_count;
+static char *last_msg;
+static size_t last_cap;
+
+const char *
+diag_last(void)
+{
+	return last_msg ? last_msg : "";
+}
+
+/*
+ * Formats a diagnostic into last_msg (kept for --json, which names the
+ * reason a file was left alone).  Returns NULL when there is no memory
+ * for it; the caller then prints without keeping it.
+ */
+static const char *
+format_msg(int err, const char *fmt, va_list ap)
+{
+	const char *es = err ? strerror(err) : "";
+	va_list aq;
+	size_t need;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (last_msg)
+		last_msg[0] = '\0';
+	if (n < 0)
+		return NULL;
+	need = (size_t)n + strlen(es) + 3;
+	if (need > last_cap) {
+		char *p = realloc(last_msg, need);
+
+		if (!p)
+			return NULL;
+		last_msg = p;
+		last_cap = need;
+	}
+	vsnprintf(last_msg, last_cap, fmt, ap);
+	if (err)
+		snprintf(last_msg + n, last_cap - (size_t)n, ": %s", es);
+	return last_msg;
+}
 
 static void
 vmsg(int err, const char *fmt, va_list ap)
 {
+	va_list aq;
+	const char *msg;
+
 	fflush(stdout);
+	progress_hide();
+	diag_count++;
+	va_copy(aq, ap);
+	msg = format_msg(err, fmt, aq);
+	va_end(aq);
+	if (msg) {
+		fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
+		return;
+	}
 	fprintf(stderr, "%s: ", program_invocation_short_name);
 	vfprintf(stderr, fmt, ap);
 	if (err)
