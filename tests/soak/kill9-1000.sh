@@ -7,5 +7,5 @@
 set -eu
 cd "$(dirname "$0")/../.."
 [ -x build/hardlink ] || sh build.sh
-MEM_LOOPS=${MEM_LOOPS:-1000} DISK_LOOPS=${DISK_LOOPS:-100} \
+KILL9_LOOPS=${KILL9_LOOPS:-1000} KILL9_DISK_LOOPS=${KILL9_DISK_LOOPS:-100} \
 HARDLINK=${1:-build/hardlink} exec sh tests/e2e/t0700-kill9.sh
