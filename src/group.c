@@ -25,14 +25,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/fiemap.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #define CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
@@ -44,9 +39,7 @@ struct ent {
 	uint32_t npaths;
 	uint32_t nlink;		/* virtual: updated as we link */
 	uint32_t op;		/* operand of the first path found */
-	char *xattrs;		/* sorted "name\0value-length value" blob */
-	size_t xlen;
-	int xerr;
+	struct xattrs xa;	/* read only once its contents matched */
 	struct rstate *rs;	/* shared by the entries of one inode */
 };
 
@@ -302,185 +295,6 @@ cmp_key_pref(const void *a, const void *b)
 	return r ? r : cmp_pref(x, y);
 }
 
-/* ---- xattrs ----------------------------------------------------------- */
-
-/*
- * Security metadata is part of a file's identity: linking an identical
- * binary without capabilities to one that has them (or a file with an ACL
- * to one without) would change privileges nobody asked to change.  So,
- * unlike util-linux, these xattrs must be equal by default; -X compares
- * all xattrs; -c ignores them but warns once when it merges files whose
- * security metadata differ.
- */
-static const char *const security_names[] = {
-	"security.capability",
-	"system.posix_acl_access",
-	"security.selinux",
-	NULL,
-};
-
-static int
-is_security_name(const char *name)
-{
-	for (size_t i = 0; security_names[i]; i++) {
-		if (!strcmp(name, security_names[i]))
-			return 1;
-	}
-	return 0;
-}
-
-static int
-cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * xattr calls by path, without following a symlink; a path too long for
- * one call goes through /proc/self/fd of an O_PATH descriptor instead.
- */
-struct xa {
-	char proc[64];
-	const char *path;
-	int fd, follow;
-};
-
-static int
-xa_open(struct xa *x, struct pathbuf *pb, const struct fent *f)
-{
-	x->path = path_of(pb, f->dir, f->name);
-	x->fd = -1;
-	x->follow = 0;
-	if (pb->len < PATH_MAX - 1)
-		return 0;
-	x->fd = path_open(f->dir, f->name, O_PATH);
-	if (x->fd < 0)
-		return -1;
-	snprintf(x->proc, sizeof(x->proc), "/proc/self/fd/%d", x->fd);
-	x->follow = 1;
-	return 0;
-}
-
-static ssize_t
-xa_list(const struct xa *x, char *buf, size_t len)
-{
-	const char *p = x->follow ? x->proc : x->path;
-
-	return x->follow ? listxattr(p, buf, len) : llistxattr(p, buf, len);
-}
-
-static ssize_t
-xa_get(const struct xa *x, const char *name, void *buf, size_t len)
-{
-	const char *p = x->follow ? x->proc : x->path;
-
-	return x->follow ? getxattr(p, name, buf, len)
-			 : lgetxattr(p, name, buf, len);
-}
-
-/* Appends one xattr to e's blob: name, NUL, value length, value. */
-static int
-blob_add(struct ent *e, const struct xa *x, const char *name, size_t *off)
-{
-	size_t nl = strlen(name) + 1;
-	ssize_t vl = xa_get(x, name, NULL, 0);
-
-	if (vl < 0)
-		return -1;
-	e->xattrs = xrealloc(e->xattrs, *off + nl + sizeof(vl) + (size_t)vl);
-	memcpy(e->xattrs + *off, name, nl);
-	vl = xa_get(x, name, e->xattrs + *off + nl + sizeof(vl), (size_t)vl);
-	if (vl < 0)
-		return -1;
-	memcpy(e->xattrs + *off + nl, &vl, sizeof(vl));
-	*off += nl + sizeof(vl) + (size_t)vl;
-	return 0;
-}
-
-/*
- * An xattr that cannot be read keeps its file from being linked, and the
- * run reports it; under -c (without -X) xattrs are read only for the
- * notice in link_class, so a failure there is not worth a word.
- */
-static void __attribute__((format(printf, 2, 3)))
-xa_warn(int err, const char *fmt, ...)
-{
-	char *msg;
-	va_list ap;
-	int n;
-
-	if (opts.content && !opts.respect_xattrs)
-		return;
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		fatal("cannot allocate memory");
-	warnerr(err, "%s", msg);
-	free(msg);
-}
-
-/*
- * Reads e's xattrs (all of them with -X, else only the security ones)
- * into one blob, names sorted, so that equal blobs mean equal xattrs.
- * An error other than "not supported" is reported and remembered: the
- * entry then matches nothing.
- */
-static void
-load_xattrs(struct ent *e, int all)
-{
-	struct pathbuf pb = {0};
-	struct xa x;
-	ssize_t len;
-	char *names = NULL, **sorted = NULL;
-	size_t n = 0, off = 0;
-
-	if (xa_open(&x, &pb, ent_f(e)) < 0 ||
-	    (len = xa_list(&x, NULL, 0)) < 0) {
-		if (errno != ENOTSUP) {
-			xa_warn(errno, "cannot get xattr names for %s", pb.s);
-			e->xerr = 1;
-		}
-		goto out;
-	}
-	if (len == 0)
-		goto out;
-	names = xmalloc((size_t)len);
-	if ((len = xa_list(&x, names, (size_t)len)) < 0) {
-		xa_warn(errno, "cannot get xattr names for %s", pb.s);
-		e->xerr = 1;
-		goto out;
-	}
-	sorted = xmalloc((size_t)len * sizeof(*sorted));
-	for (char *p = names; p < names + len; p += strlen(p) + 1) {
-		if (all || is_security_name(p))
-			sorted[n++] = p;
-	}
-	qsort(sorted, n, sizeof(*sorted), cmp_cstr);
-	for (size_t i = 0; i < n; i++) {
-		if (blob_add(e, &x, sorted[i], &off) < 0) {
-			xa_warn(errno, "cannot get xattr value of %s for %s",
-				sorted[i], pb.s);
-			e->xerr = 1;
-			break;
-		}
-	}
-	e->xlen = e->xerr ? 0 : off;
-out:
-	if (x.fd >= 0)
-		close(x.fd);
-	free(sorted);
-	free(names);
-	pathbuf_release(&pb);
-}
-
-static int
-xattrs_differ(const struct ent *a, const struct ent *b)
-{
-	return a->xerr || b->xerr || a->xlen != b->xlen ||
-	       (a->xlen && memcmp(a->xattrs, b->xattrs, a->xlen));
-}
-
 /* ---- content classes through the engine ------------------------------ */
 
 struct run {
@@ -565,68 +379,13 @@ report_class(const struct ent *master)
 
 /* ---- --skip-reflinks ------------------------------------------------- */
 
-#define NEXTENTS 64
-#define MAPSIZE (sizeof(struct fiemap) + NEXTENTS * sizeof(struct fiemap_extent))
-
-static int
-map_from(int fd, struct fiemap *m, uint64_t start)
-{
-	memset(m, 0, MAPSIZE);
-	m->fm_start = start;
-	m->fm_length = ~0ULL;
-	m->fm_flags = FIEMAP_FLAG_SYNC;
-	m->fm_extent_count = NEXTENTS;
-	return ioctl(fd, FS_IOC_FIEMAP, m);
-}
-
-/*
- * Do two files already share all their extents (a previous clone)?
- * Every extent must have the same logical and physical offset and length
- * and be marked shared in both.  Files without extents never match.
- */
-static int
-fiemap_same(int a, int b)
-{
-	struct fiemap *x = xmalloc(MAPSIZE), *y = xmalloc(MAPSIZE);
-	uint64_t start = 0;
-	int same = 0, last = 0;
-
-	while (!last) {
-		uint32_t n;
-
-		if (map_from(a, x, start) < 0 || map_from(b, y, start) < 0)
-			break;
-		n = x->fm_mapped_extents;
-		if (n == 0 || n != y->fm_mapped_extents)
-			break;
-		for (uint32_t i = 0; i < n; i++) {
-			const struct fiemap_extent *p = &x->fm_extents[i];
-			const struct fiemap_extent *q = &y->fm_extents[i];
-
-			if (p->fe_logical != q->fe_logical ||
-			    p->fe_physical != q->fe_physical ||
-			    p->fe_length != q->fe_length ||
-			    !(p->fe_flags & q->fe_flags & FIEMAP_EXTENT_SHARED))
-				goto out;
-			last |= !!(p->fe_flags & FIEMAP_EXTENT_LAST);
-		}
-		start = x->fm_extents[n - 1].fe_logical +
-			x->fm_extents[n - 1].fe_length;
-	}
-	same = last;
-out:
-	free(x);
-	free(y);
-	return same;
-}
-
 static int
 already_reflinked(const struct ent *m, const struct ent *d)
 {
 	const struct fent *mf = ent_f(m), *df = ent_f(d);
 	int a = path_open(mf->dir, mf->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	int b = path_open(df->dir, df->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-	int same = a >= 0 && b >= 0 && fiemap_same(a, b);
+	int same = a >= 0 && b >= 0 && extents_shared(a, b);
 
 	if (a >= 0)
 		close(a);
@@ -731,8 +490,8 @@ link_class(struct ent **c, size_t n)
 
 	report_class(master);
 	for (size_t j = 1; j < n; j++) {
-		if (opts.content && !warned && !master->xerr && !c[j]->xerr &&
-		    xattrs_differ(master, c[j])) {
+		if (opts.content && !warned && !master->xa.err && !c[j]->xa.err &&
+		    xattrs_differ(&master->xa, &c[j]->xa)) {
 			notice("warning: -c links files whose capabilities, "
 			       "ACLs or SELinux labels differ (first: %s)",
 			       ent_path(&pb, c[j], 0));
@@ -759,7 +518,7 @@ xattr_split(struct ent **c, size_t n)
 	static struct pathbuf pb, pb2;
 	size_t k = 1;
 
-	if (c[0]->xerr) {
+	if (c[0]->xa.err) {
 		verbose(3, "Skipped (attributes mismatch) %s",
 			ent_path(&pb, c[0], 0));
 		return 1;
@@ -770,7 +529,7 @@ xattr_split(struct ent **c, size_t n)
 				ent_path(&pb, c[0], 0), ent_path(&pb2, c[i], 0));
 			stats.xattr_compared++;
 		}
-		if (!xattrs_differ(c[0], c[i])) {
+		if (!xattrs_differ(&c[0]->xa, &c[i]->xa)) {
 			struct ent *t = c[i];
 
 			/* keep preference order on both sides */
@@ -813,7 +572,8 @@ act(struct run *r, const size_t *cls, size_t *next)
 		}
 		for (size_t j = i; j != HL_NOCLASS; j = next[j]) {
 			c[n++] = r->m[j];
-			load_xattrs(r->m[j], opts.respect_xattrs);
+			xattrs_load(&r->m[j]->xa, ent_f(r->m[j]),
+				    opts.respect_xattrs);
 		}
 		for (size_t off = 0, k; off < n; off += k) {
 			k = split ? xattr_split(c + off, n - off) : n - off;
@@ -1055,7 +815,7 @@ group_run(struct filelist *fl, struct hl_engine *eng)
 	batch_flush(eng);
 	batch_release();
 	for (size_t i = 0; i < nent; i++)
-		free(ents[i].xattrs);
+		xattrs_release(&ents[i].xa);
 	free(rsv);
 	free(ents);
 	free(order);

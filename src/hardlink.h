@@ -119,6 +119,20 @@ struct filelist {
 void walk_operand(struct filelist *fl, const char *operand, uint32_t op);
 int is_temp_name(const char *name);
 
+/* xattr.c: xattrs as a blob with sorted names (all, or security ones) */
+struct xattrs {
+	char *blob;
+	size_t len;
+	int err;		/* could not be read: matches nothing */
+};
+
+void xattrs_load(struct xattrs *x, const struct fent *f, int all);
+int xattrs_differ(const struct xattrs *a, const struct xattrs *b);
+void xattrs_release(struct xattrs *x);
+
+/* extents.c: do two open files share all their extents? */
+int extents_shared(int a, int b);
+
 /* group.c: the policy */
 struct counters {
 	uint64_t linked, compared, xattr_compared, saved, skipped_reflinks;
