@@ -69,7 +69,8 @@ struct member {
 /* A contiguous range of the index array that is still being refined. */
 struct range {
 	size_t start, len;
-	uint64_t off;
+	uint64_t off;		/* members are equal in [0, off) ... */
+	uint64_t end;		/* ... and in [end, size): read from off to end */
 	unsigned steps;		/* blocks read so far: drives block growth */
 	unsigned flags;
 };
@@ -77,6 +78,8 @@ struct range {
 enum range_flags {
 	/* over budget: members are believed equal at off, stream them */
 	R_STREAM = 1,
+	/* the last block is still to be probed (see step_tail) */
+	R_TAIL = 2,
 };
 
 struct keyed {
@@ -402,6 +405,7 @@ cmp_keyed_label(const void *a, const void *b)
 struct split_how {
 	size_t b, nadv;
 	unsigned fadv, fstay;
+	uint64_t newend;	/* non-zero: the sub-ranges now end there */
 };
 
 static int
@@ -420,7 +424,7 @@ split(struct ctx *e, const struct range *r, size_t n,
 
 	for (size_t i = 0, j; i < n; i = j) {
 		int adv = k[i].label < how->nadv;
-		struct range sub = {r->start + i, 0, r->off, r->steps,
+		struct range sub = {r->start + i, 0, r->off, r->end, r->steps,
 				    how->fstay};
 
 		for (j = i + 1; j < n && k[j].label == k[i].label; j++)
@@ -431,9 +435,11 @@ split(struct ctx *e, const struct range *r, size_t n,
 			sub.steps++;
 			sub.flags = how->fadv;
 		}
+		if (how->newend)
+			sub.end = how->newend;
 		if (sub.len == 1) {
 			finish(e, sub.start, 1, 0);
-		} else if (sub.off == e->g->size) {
+		} else if (sub.off == sub.end) {
 			finish(e, sub.start, sub.len, 1);
 		} else {
 			int rc = push(e, sub);
@@ -495,7 +501,8 @@ read_slot(void *arg, size_t i, unsigned worker)
 		mb->err = rc;
 		return;
 	}
-	mb->at_eof = rc == 1;
+	if (rc == 1)
+		mb->at_eof = 1;
 	e->hashes[i] = XXH3_64bits(dst, j->b);
 }
 
@@ -578,7 +585,7 @@ label_by_bytes(struct ctx *e, size_t n, size_t b, size_t stride)
 static int
 step_lockstep(struct ctx *e, const struct range *r, size_t b)
 {
-	struct split_how how = {b, (size_t)-1, 0, 0};
+	struct split_how how = {b, (size_t)-1, r->flags & R_TAIL, 0, 0};
 	size_t n;
 	int rc;
 
@@ -601,7 +608,7 @@ step_lockstep(struct ctx *e, const struct range *r, size_t b)
 static int
 step_hash(struct ctx *e, const struct range *r, size_t b)
 {
-	struct split_how how = {b, 0, 0, R_STREAM};
+	struct split_how how = {b, 0, 0, R_STREAM, 0};
 	struct keyed *k = e->keys;
 	size_t n = 0, label = 0;
 	int rc;
@@ -642,7 +649,7 @@ step_hash(struct ctx *e, const struct range *r, size_t b)
 static int
 step_stream(struct ctx *e, const struct range *r, size_t b)
 {
-	struct split_how how = {b, 1, R_STREAM, 0};
+	struct split_how how = {b, 1, R_STREAM, 0, 0};
 	struct keyed *k = e->keys;
 	size_t n = 0;
 	int rc;
@@ -668,11 +675,39 @@ step_stream(struct ctx *e, const struct range *r, size_t b)
 	return split(e, r, n, &how);
 }
 
+/*
+ * After the first block, the last one: files that differ only near their
+ * end (logs, images with a trailer, the adversarial same-prefix corpora)
+ * part there at the cost of one small read each, which is not read again:
+ * the sequential scan then stops where the tail begins.  It also proves
+ * the end of each file, as the last read of the scan would have.
+ */
+static int
+step_tail(struct ctx *e, const struct range *r)
+{
+	struct range t = *r;
+	struct split_how how = {MIN_BLOCK, 0, 0, 0, 0};
+	size_t n;
+	int rc;
+
+	t.off = r->end - MIN_BLOCK;
+	how.newend = t.off;
+	if ((rc = reserve_buf(e, (size_t)MIN_BLOCK * r->len)) < 0)
+		return rc;
+	read_blocks(e, &t, MIN_BLOCK);
+	n = live_keys(e, &t);
+	for (size_t i = 0; i < n; i++)
+		e->keys[i].hash = e->hashes[e->keys[i].pos];
+	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_hash);
+	label_by_bytes(e, n, MIN_BLOCK, MIN_BLOCK);
+	return split(e, r, n, &how);
+}
+
 /* 4 KiB, 64 KiB, 1 MiB...: cheap when files differ early */
 static size_t
 block_size(const struct ctx *e, const struct range *r)
 {
-	uint64_t left = e->g->size - r->off;
+	uint64_t left = r->end - r->off;
 	size_t b = MIN_BLOCK;
 
 	for (unsigned s = 0; s < r->steps && b < e->o->io_size; s++)
@@ -695,14 +730,18 @@ step(struct ctx *e, struct range r)
 		finish(e, r.start, r.len, 1);
 		return 0;
 	}
-	if ((uint64_t)MIN_BLOCK * r.len <= e->o->mem_limit)
+	if ((uint64_t)MIN_BLOCK * r.len <= e->o->mem_limit) {
+		if ((r.flags & R_TAIL) && r.steps > 0 &&
+		    r.end - r.off > MIN_BLOCK)
+			return step_tail(e, &r);
 		return step_lockstep(e, &r, b);
+	}
 	/* two buffers of b bytes within mem_limit */
 	b = e->o->io_size;
 	while (b > MIN_BLOCK && 2 * b > e->o->mem_limit)
 		b /= 2;
-	if (b > e->g->size - r.off)
-		b = (size_t)(e->g->size - r.off);
+	if (b > r.end - r.off)
+		b = (size_t)(r.end - r.off);
 	if (r.flags & R_STREAM)
 		return step_stream(e, &r, b);
 	return step_hash(e, &r, b);
@@ -767,7 +806,7 @@ classify_one(struct ctx *e, const struct hl_group *g, size_t *class,
 	if (rc == 0 && g->n == 1)
 		class[0] = 0;
 	else if (rc == 0)
-		rc = push(e, (struct range){0, g->n, 0, 0, 0});
+		rc = push(e, (struct range){0, g->n, 0, g->size, 0, R_TAIL});
 	while (rc == 0 && e->nstack) {
 		if (e->intr && e->intr(e->intr_arg)) {
 			rc = -EINTR;

@@ -1215,7 +1215,12 @@ test_stats_identical_3mib_read_once(void **state)
 	memcpy(buf[2], buf[0], LEN);
 	buf[2][LEN - 1] ^= 1;
 	classify_bufs(*state, "3 MiB", &o, buf, 3, LEN, &st);
-	assert_int_equal(st.bytes_read, 3 * (uint64_t)LEN);
+	/*
+	 * The twins are read once, whole; the third differs in its last
+	 * byte, which the probe of the last block finds after the first
+	 * block: two 4 KiB reads.
+	 */
+	assert_int_equal(st.bytes_read, 2 * (uint64_t)LEN + 2 * 4096);
 	for (size_t i = 0; i < 3; i++)
 		free(buf[i]);
 }
