@@ -25,8 +25,7 @@
  * read only up to the block in which it first differs from every other
  * member.  The second block read is the last 4 KiB (step_tail), so late
  * differences cost little as well.  Blocks start at 4 KiB and grow to
- * io_size, so early differences
- * cost little.
+ * io_size, so early differences cost little.
  *
  * Over budget.  When a class is so large that even one 4 KiB block per
  * member exceeds mem_limit, its members are first hashed one at a time
