@@ -17,16 +17,18 @@ Environment (all optional):
   CORPUS      corpus folder (default /tmp/hardlink-corpus)
   CORPORA     comma list (default startup,initramfs,usr,biggroup,samesize-lastbyte,npm,large,tiny-many)
   ROUNDS      timed dry rounds (5);  REAL_ROUNDS timed real rounds on small corpora (5)
-  REAL_ROUNDS_BIG  real rounds on npm and large, where every copy costs 30-60 s (3)
+  REAL_ROUNDS_BIG  real rounds on npm (and tiny-many), where a copy and the removal of the
+              previous one cost 60-90 s (2)
   NO_REAL=1   dry runs only;  TINY_REAL=1 also real runs on tiny-many (copies of 1M files)
   TOOLS       comma list restricting the tools (ids as in the tables)
-  TIMEOUT     seconds before a run is killed (300);  SLOW (30) / SLOW_RUNS (1): a tool
+  TIMEOUT     seconds before a run is killed (300; TIMEOUT_TINY=150 on tiny-many);  SLOW (30) / SLOW_RUNS (1): a tool
               whose first run takes more than SLOW s gets only SLOW_RUNS runs
   UL_ALL=1    also run util-linux hardlink on samesize-lastbyte and tiny-many
   MINREAD=0   skip computing the minimum bytes an exact tool must read
   HARDLINK    binary to benchmark (default: a snapshot of build/hardlink)
   OUT         where tables and raw data go (default bench/out)
 """
+import hashlib
 import json
 import os
 import platform
@@ -44,7 +46,8 @@ SCRATCH = os.path.join(CORPUS, 'bench-scratch')
 OUT = os.environ.get('OUT', os.path.join(HERE, 'out'))
 ROUNDS = int(os.environ.get('ROUNDS', '5'))
 REAL_ROUNDS = int(os.environ.get('REAL_ROUNDS', '5'))
-REAL_ROUNDS_BIG = int(os.environ.get('REAL_ROUNDS_BIG', '3'))
+REAL_ROUNDS_BIG = int(os.environ.get('REAL_ROUNDS_BIG', '2'))
+TIMEOUT_TINY = float(os.environ.get('TIMEOUT_TINY', '150'))
 TIMEOUT = float(os.environ.get('TIMEOUT', '300'))
 SLOW = float(os.environ.get('SLOW', '30'))
 SLOW_RUNS = int(os.environ.get('SLOW_RUNS', '1'))
@@ -63,9 +66,9 @@ CORPORA = {
     'samesize-lastbyte': dict(path=f'{CORPUS}/synthetic/samesize-lastbyte', real=True, rmlint_real=True,
                               default_mode=False, big=False, ul_slow=True),
     'biggroup': dict(path=f'{CORPUS}/synthetic/biggroup', real=True, rmlint_real=True, default_mode=False, big=False),
-    'large': dict(path=f'{CORPUS}/synthetic/large', real=True, rmlint_real=True, default_mode=False, big=True),
+    'large': dict(path=f'{CORPUS}/synthetic/large', real=True, rmlint_real=True, default_mode=False, big=False),
     'tiny-many': dict(path=f'{CORPUS}/synthetic/tiny-many', real=TINY_REAL, rmlint_real=False,
-                      default_mode=False, big=True, ul_slow=True),
+                      default_mode=False, big=True, ul_slow=True, timeout=TIMEOUT_TINY, no_rewarm=True),
     'usr': dict(path=os.environ.get('USR_TREE', '/usr'), real=False, rmlint_real=False, default_mode=True,
                 big=False, system=True),
 }
@@ -199,13 +202,19 @@ def measure(argv, cwd, stdout=None, timeout=TIMEOUT):
                 others=max(0.0, (b1 - b0 - float(f[1]) - float(f[2])) / float(f[0])) if float(f[0]) >= 0.2 else None)
 
 
-def measure_quiet(argv, cwd, stdout=None, retry=RETRY):
+def is_slow(m):
+    """A run over SLOW s (not merely slowed down by other processes): such a tool gets SLOW_RUNS runs."""
+    return (m['user'] + m['sys'] > SLOW or m['wall'] > 2 * SLOW
+            or (m['wall'] > SLOW and (m['others'] is None or m['others'] <= DISTURBED)))
+
+
+def measure_quiet(argv, cwd, stdout=None, retry=RETRY, timeout=TIMEOUT):
     """measure() after waiting for a quiet machine; runs disturbed by other
     processes (> DISTURBED cores) are repeated up to `retry` times unless
     they took more than SLOW s."""
     for attempt in range(retry + 1):
         wait_quiet()
-        m = measure(argv, cwd, stdout)
+        m = measure(argv, cwd, stdout, timeout)
         m['attempts'] = attempt + 1
         if m['others'] is None or m['others'] <= DISTURBED or m['wall'] > SLOW or m['killed'] \
                 or RETRY_BUDGET[0] < m['wall']:
@@ -509,7 +518,10 @@ def run_corpus(name, cfg, tools_dry, tools_real, results, notes):
     res['files'] = nf
     log(f'== {name}: {D} ({nf} names)')
 
-    # warm the page cache
+    # warm the page cache (this machine pages out memory left untouched for 60 s,
+    # see RESULTS.md, so corpora are re-read before every round when that is cheap)
+    def warm():
+        sh(f"find '{D}' -type f -print0 | xargs -0 -r cat > /dev/null")
     if cfg.get('system'):
         log('   warm-up round (untimed)')
         for t in tools_dry:
@@ -518,7 +530,7 @@ def run_corpus(name, cfg, tools_dry, tools_real, results, notes):
             argv, so = TOOLS[t]['dry'](D, os.path.join(od, t + '.warm'))
             measure(argv, wd, so)
     else:
-        sh(f"find '{D}' -type f -print0 | xargs -0 -r cat > /dev/null")
+        warm()
 
     if MINREAD and not cfg.get('system'):
         log('   minimum read (content mode) ...')
@@ -529,13 +541,15 @@ def run_corpus(name, cfg, tools_dry, tools_real, results, notes):
     runs = {t: [] for t in tools_dry}
     cap = {t: ROUNDS for t in tools_dry}
     for r in range(ROUNDS):
+        if r and not cfg.get('system') and not cfg.get('no_rewarm'):
+            warm()
         for t in rotate(tools_dry, r):
             if len(runs[t]) >= cap[t]:
                 continue
             argv, so = TOOLS[t]['dry'](D, os.path.join(od, t + '.out'))
-            m = measure_quiet(argv, wd, so)
+            m = measure_quiet(argv, wd, so, timeout=cfg.get('timeout', TIMEOUT))
             runs[t].append(m)
-            if m['killed'] or m['wall'] > SLOW:
+            if m['killed'] or is_slow(m):
                 cap[t] = min(cap[t], 1 if m['killed'] else SLOW_RUNS)
             log(f"   dry {r + 1}/{ROUNDS} {t:20s} {m['wall']:9.3f} s  cpu {m['user'] + m['sys']:8.3f}  "
                 f"rss {m['maxrss'] / 1024:7.1f} MiB  rchar {m['rchar'] or 0:>13}  rc {m['rc']}  others {m['others'] if m['others'] is None else round(m['others'], 2)}"
@@ -633,9 +647,9 @@ def run_corpus(name, cfg, tools_dry, tools_real, results, notes):
             argv, so = TOOLS[t]['real'](copy, None)
             for f in os.listdir(wd):
                 os.unlink(os.path.join(wd, f))
-            m = measure_quiet(argv, wd, so, retry=0)
+            m = measure_quiet(argv, wd, so, retry=0, timeout=cfg.get('timeout', TIMEOUT))
             runs[t].append(m)
-            if m['killed'] or m['wall'] > SLOW:
+            if m['killed'] or is_slow(m):
                 cap[t] = min(cap[t], 1 if m['killed'] else SLOW_RUNS)
             log(f"   real {r + 1}/{rounds} {t:20s} {m['wall']:9.3f} s  cpu {m['user'] + m['sys']:8.3f}  "
                 f"rss {m['maxrss'] / 1024:7.1f} MiB  rchar {m['rchar'] or 0:>13}  rc {m['rc']}  others {m['others'] if m['others'] is None else round(m['others'], 2)}"
@@ -693,15 +707,15 @@ def table(name, mode, res):
     if not ks:
         return ''
     out = [f'| tool | mode | runs | wall s, median (min–max) | CPU s (user+sys) | peak RSS MiB | read MiB (rchar) '
-           f'| wall ×hl | CPU ×hl | RSS ×hl | read ×hl | groups / links | same result | others |',
-           '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|']
+           f'| disk MiB | wall ×hl | CPU ×hl | RSS ×hl | read ×hl | groups / links | same result | others |',
+           '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|']
     for t in ks:
         s = rows[t]['summary']
         ref = rows.get(TOOLS[t]['ref'], {}).get('summary', {})
         f = rows[t].get('found') or {}
         if s.get('n', 0) == 0:
-            wall = f"> {TIMEOUT:.0f} (killed)" if s.get('killed') else '–'
-            out.append(f"| {TOOLS[t]['label']} | {TOOLS[t]['mode']} | 0 | {wall} | | | | | | | | | {rows[t].get('check', '')} | |")
+            wall = f"> {s['wall']:.0f} (killed)" if s.get('killed') and s.get('wall') else '–'
+            out.append(f"| {TOOLS[t]['label']} | {TOOLS[t]['mode']} | 0 | {wall} | | | | | | | | | | {rows[t].get('check', '')} | |")
             continue
         wall = f"{fmt_s(s['wall'])} ({fmt_s(s['wall_min'])}–{fmt_s(s['wall_max'])})" if s['n'] > 1 else fmt_s(s['wall'])
         chk = rows[t].get('check', '')
@@ -711,7 +725,8 @@ def table(name, mode, res):
         else:
             gl = ''
         out.append(f"| {TOOLS[t]['label']} | {TOOLS[t]['mode']} | {s['n']} | {wall} | {fmt_s(s['cpu'])} | "
-                   f"{fmt_mib(s['maxrss'], 1024)} | {fmt_mib(s['rchar'])} | {ratio(s['wall'], ref.get('wall'))} | "
+                   f"{fmt_mib(s['maxrss'], 1024)} | {fmt_mib(s['rchar'])} | {fmt_mib(s['read_bytes'])} | "
+                   f"{ratio(s['wall'], ref.get('wall'))} | "
                    f"{ratio(s['cpu'], ref.get('cpu'))} | {ratio(s['maxrss'], ref.get('maxrss'))} | "
                    f"{ratio(s['rchar'], ref.get('rchar'))} | {gl} | {chk} | {oth} |")
     return '\n'.join(out)
@@ -723,7 +738,8 @@ def report(results, meta):
          f"Settings: {meta['settings']}", '',
          'Columns: wall = median of the timed runs (min–max); CPU = user+sys; peak RSS = ru_maxrss; read = rchar '
          'from /proc/PID/io (bytes returned by read-type calls, page-cache hits and shared-library loading '
-         'included, mmap not counted); ×hl = ratio to the hardlink row of the same mode in the same run '
+         'included, mmap not counted); disk = read_bytes from /proc/PID/io, bytes fetched from the disk (0 when '
+         'the page cache was warm); ×hl = ratio to the hardlink row of the same mode in the same run '
          '(below 1: the peer is better). groups / links = groups of equal content found and files that '
          'are (or would be) replaced by a link. same result: dry runs — the (device, inode) groups of equal '
          'content the tool lists equal those `hardlink -l` lists in the same mode; real runs — the paths of '
@@ -852,11 +868,15 @@ def main():
     if r.returncode != 0:
         sys.exit(f'{HL} does not run: {r.stderr.strip()}')
     head = subprocess.run(['git', '-C', REPO, 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()
+    head += ', sha256 ' + hashlib.sha256(open(HL, 'rb').read()).hexdigest()[:16]
+    for f in sorted(os.listdir(os.path.dirname(HL))):
+        if f.endswith('.so') is False and '.so.' in f and not os.path.islink(os.path.join(os.path.dirname(HL), f)):
+            head += f', {f} sha256 ' + hashlib.sha256(open(os.path.join(os.path.dirname(HL), f), 'rb').read()).hexdigest()[:16]
     names = [c for c in os.environ.get('CORPORA', DEFAULT_CORPORA).split(',') if c]
     meta = dict(date=time.strftime('%Y-%m-%d %H:%M:%S %Z'), machine=machine(),
                 hardlink=f'{HL} (snapshot of build/hardlink at {head})', peers=versions(),
                 settings=f'ROUNDS={ROUNDS} REAL_ROUNDS={REAL_ROUNDS} REAL_ROUNDS_BIG={REAL_ROUNDS_BIG} '
-                         f'TIMEOUT={TIMEOUT:.0f} SLOW={SLOW:.0f} SLOW_RUNS={SLOW_RUNS} CORPORA={",".join(names)}')
+                         f'TIMEOUT={TIMEOUT:.0f} TIMEOUT_TINY={TIMEOUT_TINY:.0f} SLOW={SLOW:.0f} SLOW_RUNS={SLOW_RUNS} CORPORA={",".join(names)}')
     results = {}
     if 'startup' in names:
         log('== startup (hyperfine)')
