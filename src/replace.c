@@ -419,12 +419,18 @@ swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
 			reflink = 0;
 		}
 	}
+	/*
+	 * Linking moves the master's link count, hence its ctime; so may a
+	 * link that fails: ext4 sets the ctime before it finds the
+	 * directory full (ENOSPC).  Either way the next duplicate must not
+	 * take our own ctime change for someone else's.
+	 */
+	if (!reflink)
+		ms->touched = 1;
 	if (!reflink && (rc = make_link(mfd, m, dfd)) < 0) {
 		warnerr(-rc, "cannot link %s to %s", m->path, d->path);
 		goto out;
 	}
-	if (!reflink)
-		ms->touched = 1;	/* its link count, hence ctime, moved */
 	/* a link must be the master: its name could have been swapped */
 	if (!reflink) {
 		if (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
