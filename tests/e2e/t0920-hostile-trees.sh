@@ -161,7 +161,7 @@ expect_success 'a 100 KB path (400 levels of 255-byte names): pairs at the top a
 	no_temporaries top
 '
 
-expect_success 'names that only look like our temporaries are ordinary files: linked, never removed' '
+expect_success 'names that only look like our temporaries (and a directory, a FIFO at a temporary name) are ordinary: linked or walked, never removed' '
 	mkdir d &&
 	printf "same\\n" >d/a &&
 	for n in .hardlink-tmp-abc .hardlink-tmp-ABCDEFG_ .hardlink-tmp-ABCDEFGHI \
@@ -169,12 +169,14 @@ expect_success 'names that only look like our temporaries are ordinary files: li
 	    .hardlink-tmp-ABCDEFGH.2 a.hardlink-temporary; do
 		cp d/a "d/$n" || exit 1
 	done &&
+	mkdir d/.hardlink-tmp-DIRabc12 && cp d/a d/.hardlink-tmp-DIRabc12/in &&
+	mkfifo d/.hardlink-tmp-FIFO1234 &&
 	find d -type f -exec touch -d $STAMP {} + &&
 	run_ok d &&
-	[ "$(summary_line Files: out)" = 9 ] &&
-	[ "$(summary_line Linked: out)" = "8 files" ] &&
-	nlink_is 9 d/a &&
-	[ "$(find d -type f | wc -l)" = 9 ] &&
+	[ "$(summary_line Files: out)" = 10 ] &&
+	[ "$(summary_line Linked: out)" = "9 files" ] &&
+	nlink_is 10 d/a &&
+	[ "$(find d -type f | wc -l)" = 10 ] && [ -p d/.hardlink-tmp-FIFO1234 ] &&
 	[ "$(find d -type f -exec cat {} + | sort -u)" = same ]
 '
 
