@@ -8,7 +8,7 @@
 #   3. a clang build under AddressSanitizer (with LeakSanitizer) and UBSan:
 #      the whole suite;
 #   4. the libFuzzer targets (clang, -Dfuzz=true), each run for
-#      HL_FUZZ_SECONDS (default 60) from a scratch copy of its committed
+#      HL_FUZZ_SECONDS (default 45) from a scratch copy of its committed
 #      corpus (fuzz/run.sh); a crash or an oracle mismatch fails it.
 # Ends with one line "N passed, N failed" (each meson test, unit program
 # or e2e script, counts once; each fuzz target counts once), and exits
@@ -115,7 +115,7 @@ fuzz_targets()
 	CC=clang setup_build build-fuzz "fuzz/fuzz_engine fuzz/fuzz_size" \
 		-Dfuzz=true || return
 	for t in engine size; do
-		if sh fuzz/run.sh build-fuzz "${HL_FUZZ_SECONDS:-60}" "$t"; then
+		if sh fuzz/run.sh build-fuzz "${HL_FUZZ_SECONDS:-45}" "$t"; then
 			passed=$((passed + 1))
 		else
 			failed=$((failed + 1))
