@@ -47,9 +47,14 @@ for t in $targets; do
 	if [ "$rc" != 0 ]; then
 		failed=1
 		echo "run.sh: fuzz_$t failed; log and input in $scratch/$t:" >&2
-		grep -E '^(fuzz_|==[0-9]+==ERROR|SUMMARY)' "$scratch/$t/log" >&2
-		ls "$scratch/$t/"crash-* "$scratch/$t/"leak-* \
-			"$scratch/$t/"timeout-* "$scratch/$t/"oom-* 2>/dev/null >&2
+		tail -n 40 "$scratch/$t/log" >&2
+		# The failing input, in hex too (a CI machine's scratch is lost).
+		for f in "$scratch/$t/"crash-* "$scratch/$t/"leak-* \
+			"$scratch/$t/"timeout-* "$scratch/$t/"oom-*; do
+			[ -f "$f" ] || continue
+			echo "$f:" >&2
+			od -An -tx1 "$f" | head -n 32 >&2
+		done
 	fi
 done
 

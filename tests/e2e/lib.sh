@@ -8,6 +8,10 @@
 #
 # Environment: HARDLINK is the binary under test (set by meson),
 # UL_HARDLINK is util-linux's (default /usr/bin/hardlink).
+# HARDLINK_VALGRIND, when set, is a valgrind command with its options
+# (the "valgrind" suite of tests/meson.build sets it): every run of
+# $HARDLINK, and every command run through "wrapped", then runs under it,
+# and a test fails when any of its runs logged a valgrind error.
 
 set -u
 : "${HARDLINK:?HARDLINK must name the binary under test}"
@@ -24,6 +28,58 @@ _t_n=0
 _t_fail=0
 _t_name=$(basename "$0" .sh)
 
+# Under valgrind, HARDLINK names a script of the same base name that execs
+# the real binary under valgrind (same pid, same argv[0] base name, so the
+# messages still read "hardlink:"), whether it is run as "$HARDLINK" or
+# through PATH.  Each process logs to its own file in $_vg_dir/log (mode
+# 1777: some tests run the binary as another user); a log holding a line
+# "==PID==" is an error report (-q leaves nothing else on those lines;
+# "--PID--" lines, e.g. about a syscall valgrind does not know, are not).
+_vg_dir=""
+if [ -n "${HARDLINK_VALGRIND:-}" ]; then
+	_vg_dir=$(mktemp -d "$TEST_TMP/$_t_name.valgrind.XXXXXX")
+	chmod 755 "$_vg_dir"
+	mkdir "$_vg_dir/bin" "$_vg_dir/log"
+	chmod 1777 "$_vg_dir/log"
+	printf '#!/bin/sh\nexec %s --log-file=%s/log/%%p.log "$@"\n' \
+		"$HARDLINK_VALGRIND" "$_vg_dir" >"$_vg_dir/vg"
+	printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$_vg_dir/vg" "$HARDLINK" \
+		>"$_vg_dir/bin/$(basename "$HARDLINK")"
+	chmod 755 "$_vg_dir/vg" "$_vg_dir/bin/$(basename "$HARDLINK")"
+	HARDLINK=$_vg_dir/bin/$(basename "$HARDLINK")
+fi
+
+# wrapped CMD ARGS...: runs CMD, under valgrind when HARDLINK_VALGRIND is
+# set (for programs other than $HARDLINK, e.g. the library's example).
+wrapped()
+{
+	if [ -n "$_vg_dir" ]; then
+		"$_vg_dir/vg" "$@"
+	else
+		"$@"
+	fi
+}
+
+# _vg_errors: prints the valgrind logs of the runs since the last call
+# that hold an error report (and returns 0 when there is one), moving
+# them into $SCRATCH; removes the others.
+_vg_errors()
+{
+	[ -n "$_vg_dir" ] || return 1
+	_vg_found=1
+	for _vg_log in "$_vg_dir"/log/*.log; do
+		[ -f "$_vg_log" ] || continue
+		if grep -q '^==[0-9]*==' "$_vg_log"; then
+			echo "valgrind: $_vg_log:"
+			grep -v '^--[0-9]*--' "$_vg_log" | head -n 60
+			_vg_found=0
+			mv "$_vg_log" "$SCRATCH/valgrind.$(basename "$_vg_log")"
+		fi
+		rm -f "$_vg_log"
+	done
+	return $_vg_found
+}
+
 # Runs one test; the body runs in a subshell with errexit.  The subshell
 # must be a command of its own: in an "if" or "&&" list the shell would
 # ignore set -e inside it.
@@ -33,12 +89,14 @@ expect_success()
 	SCRATCH=$(mktemp -d "$TEST_TMP/$_t_name.$_t_n.XXXXXX")
 	(cd "$SCRATCH"; set -e; eval "$2") >"$SCRATCH.log" 2>&1
 	_t_rc=$?
+	_vg_errors >"$SCRATCH.vg" 2>&1 && _t_rc=99
 	if [ "$_t_rc" -eq 0 ]; then
 		echo "ok $_t_n - $1"
-		rm -rf "$SCRATCH" "$SCRATCH.log"
+		rm -rf "$SCRATCH" "$SCRATCH.log" "$SCRATCH.vg"
 	else
 		echo "not ok $_t_n - $1"
 		sed 's/^/# /' "$SCRATCH.log" | tail -n 40
+		sed 's/^/# /' "$SCRATCH.vg"
 		echo "# scratch kept: $SCRATCH" >&2
 		_t_fail=$((_t_fail + 1))
 	fi
@@ -54,6 +112,7 @@ skip_test()
 test_done()
 {
 	echo "1..$_t_n"
+	[ -z "$_vg_dir" ] || rm -rf "$_vg_dir"
 	[ "$_t_fail" -eq 0 ]
 }
 

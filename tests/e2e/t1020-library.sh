@@ -8,7 +8,9 @@
 #
 # Needs the build tree (HL_BUILD_ROOT, set by meson; else the directory
 # of $HARDLINK) and the compiler of the build (HL_CC; else cc), with the
-# build's sanitizers (HL_SANITIZE) so that an ASan library links.
+# build's sanitizers (HL_SANITIZE) so that an ASan library links.  The
+# example and the installed binary run through "wrapped" (lib.sh): under
+# valgrind in the valgrind suite.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -107,7 +109,7 @@ expect_success 'docs/example.c builds against the installed library and runs' '
 	readelf -d example | grep -q "NEEDED.*\\[libhlcore\\.so\\.1\\]" &&
 	printf "same bytes\\n" >a && printf "same bytes\\n" >b &&
 	printf "same bytez\\n" >c && printf "same bytes\\n" >d &&
-	LD_LIBRARY_PATH="$LIBDIR" ./example a b c d >out 2>err &&
+	LD_LIBRARY_PATH="$LIBDIR" wrapped ./example a b c d >out 2>err &&
 	[ ! -s err ] &&
 	printf "%s\\n" "b: same as a" "d: same as a" >want &&
 	cmp -s want out &&
@@ -118,10 +120,10 @@ expect_success 'the example: files of another size refused; two classes of two' 
 	install &&
 	build_example &&
 	printf abc >a && printf abcd >b &&
-	set +e; LD_LIBRARY_PATH="$LIBDIR" ./example a b >out 2>err; st=$?; set -e;
+	set +e; LD_LIBRARY_PATH="$LIBDIR" wrapped ./example a b >out 2>err; st=$?; set -e;
 	[ "$st" = 1 ] && [ "$(cat err)" = "b: not the size of a" ] && [ ! -s out ] &&
 	printf abd >c && printf abc >d && printf abd >e &&
-	LD_LIBRARY_PATH="$LIBDIR" ./example a c d e >out 2>err &&
+	LD_LIBRARY_PATH="$LIBDIR" wrapped ./example a c d e >out 2>err &&
 	[ ! -s err ] &&
 	printf "%s\\n" "d: same as a" "e: same as c" >want &&
 	cmp -s want out
@@ -143,11 +145,11 @@ expect_success 'an internal function of the engine does not link' '
 expect_success 'the installed binary runs on the installed library' '
 	install &&
 	bin=root/usr/local/bin/hardlink &&
-	LD_LIBRARY_PATH="$LIBDIR" "$bin" --version | grep -q "^hardlink " &&
+	LD_LIBRARY_PATH="$LIBDIR" wrapped "$bin" --version | grep -q "^hardlink " &&
 	LD_LIBRARY_PATH="$LIBDIR" ldd "$bin" | grep -q "libhlcore\\.so\\.1 => $LIBDIR/libhlcore\\.so\\.1 " &&
 	! readelf -d "$bin" | grep -q "$BUILD" &&
 	mkdir t && printf "x\\n" >t/a && printf "x\\n" >t/b &&
-	LD_LIBRARY_PATH="$LIBDIR" "$bin" -q t &&
+	LD_LIBRARY_PATH="$LIBDIR" wrapped "$bin" -q t &&
 	same_inode t/a t/b
 '
 
