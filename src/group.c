@@ -489,6 +489,13 @@ link_entry(struct ent *master, struct ent *dup)
 		return 0;
 	}
 	how = opts.reflink == REFLINK_NEVER ? SHARE_LINK : can;
+	/*
+	 * always: deduplication is tried on any filesystem (one that is
+	 * not known to support it declines at once); a dry run predicts
+	 * from the filesystem's type.
+	 */
+	if (opts.reflink == REFLINK_ALWAYS && !opts.dry_run)
+		how = SHARE_DEDUPE;
 	if (how == SHARE_DEDUPE) {
 		int rc = dedupe_entry(master, dup);
 

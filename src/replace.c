@@ -721,9 +721,11 @@ replace_cleanup(void)
 }
 
 /*
- * Where --reflink=auto shares extents: btrfs and XFS deduplicate with
- * verification (FIDEDUPERANGE); OpenZFS clones but does not deduplicate
- * through that call.  --reflink=always tries everywhere.
+ * How extents are best shared on master's filesystem: btrfs and XFS
+ * deduplicate with verification (FIDEDUPERANGE); OpenZFS clones but does
+ * not deduplicate through that call; elsewhere --reflink=auto links and
+ * --reflink=always tries a clone (SHARE_CLONE, as util-linux).  The
+ * answer is per device, cached for the last one.
  */
 enum share
 replace_may_reflink(const struct rpath *m, uint64_t dev)
@@ -733,20 +735,21 @@ replace_may_reflink(const struct rpath *m, uint64_t dev)
 	struct statfs sf;
 	int fd;
 
-	if (opts.reflink == REFLINK_ALWAYS)
-		return SHARE_DEDUPE;
-	if (dev == last_dev)
-		return last;
-	fd = dir_fd(m->dir);
-	if (fd < 0 || fstatfs(fd, &sf) < 0)
-		return SHARE_LINK;
-	last_dev = dev;
-	if (sf.f_type == BTRFS_SUPER_MAGIC ||
-	    sf.f_type == (typeof(sf.f_type))XFS_SUPER_MAGIC)
-		last = SHARE_DEDUPE;
-	else if (sf.f_type == ZFS_SUPER_MAGIC)
-		last = SHARE_CLONE;
-	else
-		last = SHARE_LINK;
+	if (dev != last_dev) {
+		fd = dir_fd(m->dir);
+		if (fd < 0 || fstatfs(fd, &sf) < 0)
+			return opts.reflink == REFLINK_ALWAYS ? SHARE_CLONE
+							      : SHARE_LINK;
+		last_dev = dev;
+		if (sf.f_type == BTRFS_SUPER_MAGIC ||
+		    sf.f_type == (typeof(sf.f_type))XFS_SUPER_MAGIC)
+			last = SHARE_DEDUPE;
+		else if (sf.f_type == ZFS_SUPER_MAGIC)
+			last = SHARE_CLONE;
+		else
+			last = SHARE_LINK;
+	}
+	if (last == SHARE_LINK && opts.reflink == REFLINK_ALWAYS)
+		return SHARE_CLONE;
 	return last;
 }
