@@ -8,7 +8,8 @@ set -u
 cd "$(dirname "$0")/.."
 
 pkgs="meson ninja-build gcc clang pkg-config libxxhash-dev libcmocka-dev
-      strace attr acl libcap2-bin python3 jq e2fsprogs util-linux tmux"
+      strace attr acl libcap2-bin python3 jq e2fsprogs util-linux tmux
+      btrfs-progs xfsprogs"
 need=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
