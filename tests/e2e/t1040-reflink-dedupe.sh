@@ -288,6 +288,36 @@ fs_tests()
 		no_temporaries $d
 	'
 
+	# Every step of auto failing in turn: dedupe (injected EIO), then the
+	# clone (its xattrs cannot be listed), so a hard link is made, and
+	# the -v line, JSON and counters say so; always makes none and
+	# leaves the tree as it was.
+	expect_success "$fs: dedupe and clone both fail: auto links and says so, always changes nothing" '
+		case ${HL_SANITIZE:-none} in none|"") ;; *) export ASAN_OPTIONS=verify_asan_link_order=0 ;; esac &&
+		d=$M/chain.$$ && mkdir $d && mk_file $d/a 1 &&
+		copy $d/a $d/b && touch -r $d/a $d/b &&
+		snapshot $d >before && inode_partition $d >parts &&
+		rules=fideduperange:EIO:0,listxattr:EIO:0:.hardlink-tmp- &&
+		HL_INJECT=$rules LD_PRELOAD=$HL_INJECT_SO \
+			"$HARDLINK" -v --reflink=always $d >out 2>err &&
+		echo "always should have failed" && exit 1 ||
+		cat err && [ "$(wc -l <err)" = 1 ] &&
+		grep -Fxq "hardlink: cannot clone $d/a to $d/b: Input/output error" err &&
+		snapshot $d | cmp - before && inode_partition $d | cmp - parts &&
+		no_temporaries $d &&
+		HL_INJECT=$rules LD_PRELOAD=$HL_INJECT_SO \
+			"$HARDLINK" -vvv --reflink $d >out 2>err &&
+		[ ! -s err ] && same_inode $d/a $d/b &&
+		grep -q "^Deduplicating failed (Input/output error), fallback to reflinking" out &&
+		grep -q "^Reflinking failed, fallback to hardlinking" out &&
+		grep -Fxq "Linking $d/a to $d/b (-1 MiB)" out &&
+		[ "$(grep -c "Linking /" out)" = 1 ] &&
+		[ "$(summary_line Linked: out)" = "1 files" ] &&
+		[ "$(summary_line Reflinked: out)" = "0 files" ] &&
+		[ "$(summary_line Deduplicated: out)" = "0 bytes in 0 files" ] &&
+		no_temporaries $d
+	'
+
 	# The shim holds the N-th FIDEDUPERANGE call until the test has
 	# written to the duplicate (after every check hardlink makes in
 	# user space): only the kernel's own comparison stands between the
