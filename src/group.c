@@ -394,43 +394,133 @@ already_reflinked(const struct ent *m, const struct ent *d)
 	return same;
 }
 
+/* Counts a path of dup as done (or, in a dry run, as it would be). */
+static void
+count_path(struct ent *master, const char *path, enum share how)
+{
+	static const enum outcome out[] = {
+		[SHARE_LINK] = OUT_LINKED,
+		[SHARE_CLONE] = OUT_CLONED,
+		[SHARE_DEDUPE] = OUT_DEDUPED,
+	};
+
+	report_path(path, out[how], 0);
+	stats.linked++;
+	if (how == SHARE_LINK)
+		master->nlink++;
+	else if (how == SHARE_CLONE)
+		stats.reflinked++;
+	else
+		stats.deduped++;
+}
+
 /*
- * Replaces every path of dup by a link to master.  Returns 0, -EMLINK when
- * master has no room for another link (dup then keeps its paths), or
- * another negative errno after a failure (already reported).
+ * Verified deduplication of dup's inode, once for all its paths.
+ * Returns 0 when done (every path reported), a negative errno after a
+ * failure (reported), or a positive errno when the kernel declined and
+ * the caller should clone or link instead.
+ */
+static int
+dedupe_entry(struct ent *master, struct ent *dup)
+{
+	static struct pathbuf mp, dp;
+	const struct fent *mf = ent_f(master), *df = dup->paths[0];
+	struct rpath m = {mf->dir, mf->name, ent_path(&mp, master, 0)};
+	struct rpath d = {df->dir, df->name, ent_path(&dp, dup, 0)};
+	uint64_t bytes = 0;
+	int rc = 0;
+
+	if (opts.dry_run)
+		bytes = mf->size;
+	else
+		rc = replace_dedupe(&m, master->rs, &d, dup->rs, &bytes);
+	stats.dedupe_bytes += bytes;
+	sig_check();
+	if (rc > 0)
+		return rc;
+	if (rc < 0) {
+		stats.failed++;
+		report_path(d.path, OUT_FAILED, rc);
+		report_ent(dup, 1, OUT_UNTRIED);
+		return rc;
+	}
+	/* every path of the inode now shares the master's extents */
+	for (uint32_t p = 0; p < dup->npaths; p++) {
+		const char *path = ent_path(&dp, dup, p);
+
+		report_link(m.path, path, mf->size, SHARE_DEDUPE);
+		count_path(master, path, SHARE_DEDUPE);
+	}
+	stats.saved += bytes;
+	dup->paths += dup->npaths;
+	dup->npaths = 0;
+	return 0;
+}
+
+/*
+ * Makes every path of dup share master's data: by verified deduplication
+ * of dup's inode, by clones or by hard links, as --reflink and the
+ * filesystem allow (see replace_may_reflink), each falling back to the
+ * next with --reflink=auto.  The -v line and the reports name what was
+ * done.  Returns 0, -EMLINK when master has no room for another link (dup
+ * then keeps its paths), or another negative errno after a failure
+ * (already reported).
  */
 static int
 link_entry(struct ent *master, struct ent *dup)
 {
 	static struct pathbuf mp, dp;
 	const struct fent *mf = ent_f(master);
-	int reflink = 0;
+	enum share can = SHARE_LINK, how;
 
 	if (opts.reflink != REFLINK_NEVER || opts.skip_reflinks) {
 		struct rpath m = {mf->dir, mf->name,
 				  ent_path(&mp, master, 0)};
 
-		reflink = replace_may_reflink(&m, mf->dev);
+		can = replace_may_reflink(&m, mf->dev);
 	}
 	report_member(ent_f(dup));
-	if (reflink && opts.skip_reflinks && already_reflinked(master, dup)) {
+	if (can != SHARE_LINK && opts.skip_reflinks &&
+	    already_reflinked(master, dup)) {
 		verbose(3, "Skipped (already reflink) %s",
 			ent_path(&dp, dup, 0));
 		stats.skipped_reflinks++;
 		report_ent(dup, 0, OUT_SHARED);
 		return 0;
 	}
-	reflink = reflink && opts.reflink != REFLINK_NEVER;
+	how = opts.reflink == REFLINK_NEVER ? SHARE_LINK : can;
+	/*
+	 * always: deduplication is tried on any filesystem (one that is
+	 * not known to support it declines at once); a dry run predicts
+	 * from the filesystem's type.
+	 */
+	if (opts.reflink == REFLINK_ALWAYS && !opts.dry_run)
+		how = SHARE_DEDUPE;
+	if (how == SHARE_DEDUPE) {
+		int rc = dedupe_entry(master, dup);
+
+		if (rc <= 0)
+			return rc;
+		verbose(3, "Deduplicating failed (%s), fallback to reflinking",
+			strerror(rc));
+		how = SHARE_CLONE;
+	}
 	while (dup->npaths) {
 		const struct fent *df = dup->paths[0];
 		struct rpath m = {mf->dir, mf->name, ent_path(&mp, master, 0)};
 		struct rpath d = {df->dir, df->name, ent_path(&dp, dup, 0)};
+		enum share done = how;
 
 		sig_check();
-		report_link(m.path, d.path, mf->size, reflink);
+		/*
+		 * util-linux prints the line before the attempt; with
+		 * --reflink it comes after, naming what was done.
+		 */
+		if (opts.reflink == REFLINK_NEVER || opts.dry_run)
+			report_link(m.path, d.path, mf->size, how);
 		if (!opts.dry_run) {
 			int rc = replace_with_link(&m, master->rs, &d,
-						   dup->rs, reflink);
+						   dup->rs, &done);
 
 			if (rc < 0) {
 				stats.failed++;
@@ -438,10 +528,10 @@ link_entry(struct ent *master, struct ent *dup)
 				report_ent(dup, 1, OUT_UNTRIED);
 				return rc;
 			}
+			if (opts.reflink != REFLINK_NEVER)
+				report_link(m.path, d.path, mf->size, done);
 		}
-		report_path(d.path, reflink ? OUT_CLONED : OUT_LINKED, 0);
-		stats.linked++;
-		master->nlink++;
+		count_path(master, d.path, done);
 		if (--dup->nlink == 0)
 			stats.saved += mf->size;
 		dup->paths++;

@@ -137,6 +137,9 @@ int extents_shared(int a, int b);
 struct counters {
 	uint64_t linked, compared, xattr_compared, saved, skipped_reflinks;
 	uint64_t failed, files;
+	uint64_t reflinked;	/* of linked: paths replaced by a clone */
+	uint64_t deduped;	/* of linked: paths of deduplicated files */
+	uint64_t dedupe_bytes;	/* bytes the kernel deduplicated */
 	uint64_t groups;	/* duplicate groups acted on (report_group) */
 };
 
@@ -160,19 +163,47 @@ struct rpath {
 
 #define RE_CHANGED (-HL_ECHANGED)
 
+/*
+ * How a duplicate comes to share the master's data: a hard link, a clone
+ * (FICLONE) renamed over it, or verified deduplication (FIDEDUPERANGE) of
+ * the duplicate's own inode.  group.c chooses; replace.c does it and says
+ * what it did.
+ */
+enum share { SHARE_LINK, SHARE_CLONE, SHARE_DEDUPE };
+
+/*
+ * Replaces dup by a link to (SHARE_LINK) or a clone of (SHARE_CLONE) the
+ * master.  *how says what to try and, on return, what was done: with
+ * --reflink=auto a failed clone falls back to a hard link.  Returns 0, or
+ * a negative errno (or RE_CHANGED) after a warning.
+ */
 int replace_with_link(const struct rpath *master, struct rstate *ms,
 		      const struct rpath *dup, struct rstate *ds,
-		      int reflink);
+		      enum share *how);
+
+/*
+ * Makes dup share the master's extents where the kernel finds their bytes
+ * equal (FIDEDUPERANGE); dup keeps its inode, names and metadata.  Adds
+ * the bytes the kernel deduplicated to *bytes, even on failure (those
+ * bytes were equal and are shared).  Returns 0 when every byte is shared;
+ * a negative errno or RE_CHANGED after a warning (the file changed or
+ * cannot be opened: no other way will do better); or a positive errno,
+ * with no warning, when the kernel declined (no support on this
+ * filesystem, not permitted...): the caller may fall back to a clone.
+ */
+int replace_dedupe(const struct rpath *master, struct rstate *ms,
+		   const struct rpath *dup, struct rstate *ds, uint64_t *bytes);
 int replace_remove_stale(int dirfd, const char *name, const char *path,
 			 const struct stat *st);
 int replace_remove_orphan(const struct fent *f, const char *path);
 void replace_cleanup(void);
-int replace_may_reflink(const struct rpath *master, uint64_t dev);
+/* SHARE_LINK, or the best way to share extents on master's filesystem. */
+enum share replace_may_reflink(const struct rpath *master, uint64_t dev);
 
 /* report.c */
 const char *human_size(char *buf, size_t len, uint64_t bytes);
 void report_link(const char *master, const char *dup, uint64_t size,
-		 int reflink);
+		 enum share how);
 void report_summary(void);
 void report_listing(uint64_t group, const char *path);
 void verbose(int level, const char *fmt, ...)
@@ -197,6 +228,7 @@ enum outcome {
 	OUT_KEPT,	/* a path of the file every other member links to */
 	OUT_LINKED,	/* replaced by a hard link (-n: would be) */
 	OUT_CLONED,	/* replaced by a clone (-n: would be) */
+	OUT_DEDUPED,	/* its own inode now shares the kept file's extents */
 	OUT_SHARED,	/* left alone: already shares all extents */
 	OUT_FAILED,	/* left alone: the diagnostic just printed says why */
 	OUT_UNTRIED,	/* left alone: an earlier path of its inode failed */

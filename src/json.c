@@ -269,6 +269,9 @@ json_end(double duration)
 	num_field("compared", stats.compared);
 	num_field("xattrs_compared", stats.xattr_compared);
 	num_field("skipped_reflinks", stats.skipped_reflinks);
+	num_field("reflinked", stats.reflinked);
+	num_field("deduplicated", stats.deduped);
+	num_field("deduplicated_bytes", stats.dedupe_bytes);
 	num_field("saved", stats.saved);
 	num_field("bytes_read", engine_stats.bytes_read);
 	num_field("files_read", engine_stats.files_opened);

@@ -23,9 +23,16 @@
  * only kill -9 can leave a temporary: after step 2 it is a second link to
  * M, after step 3 the old D, whose bytes equal M's; the next run removes
  * either (walk.c and group.c find them, this file unlinks them).
+ *
+ * Verified deduplication (replace_dedupe, --reflink on btrfs and XFS)
+ * needs none of this: the duplicate keeps its inode, and FIDEDUPERANGE
+ * makes it share the master's extents only where the kernel, holding
+ * both inodes locked, finds the bytes equal.  Nothing is renamed, so
+ * there is no temporary and nothing a signal or a writer could lose.
  */
 #include "hardlink.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -35,6 +42,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #ifndef XFS_SUPER_MAGIC
@@ -123,12 +131,89 @@ random_name(char *buf)
 }
 
 /*
+ * Reads xattr name (or the list of names, name NULL) of fd into *buf,
+ * growing it.  Returns the length or a negative errno.
+ */
+static ssize_t
+xattr_read(int fd, const char *name, char **buf, size_t *cap)
+{
+	for (;;) {
+		ssize_t n = name ? fgetxattr(fd, name, *buf, *cap)
+				 : flistxattr(fd, *buf, *cap);
+
+		if (n >= 0 && (size_t)n < *cap)
+			return n;
+		if (n < 0 && errno != ERANGE)
+			return -errno;
+		n = name ? fgetxattr(fd, name, NULL, 0)
+			 : flistxattr(fd, NULL, 0);
+		if (n < 0)
+			return -errno;
+		*cap = (size_t)n + 1024;
+		*buf = xrealloc(*buf, *cap);
+	}
+}
+
+/* Is name in the NUL-separated list of len bytes? */
+static int
+name_listed(const char *list, ssize_t len, const char *name)
+{
+	for (ssize_t i = 0; i < len; i += (ssize_t)strlen(list + i) + 1) {
+		if (strcmp(list + i, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Gives the clone exactly the xattrs of the duplicate (user.*, the ACLs,
+ * security.capability, the SELinux label, trusted.* as root): the
+ * replaced file keeps its own metadata, and loses what the new file
+ * inherited (a default ACL) that the duplicate did not have.  Called
+ * after fchown, which clears security.capability, and before futimens.
+ * Returns 0 or a negative errno.
+ */
+static int
+copy_xattrs(int from, int to)
+{
+	static char *names, *mine, *val;
+	static size_t ncap = 256, mcap = 256, vcap = 256;
+	ssize_t len, mlen, vlen;
+
+	if (!names) {
+		names = xmalloc(ncap);
+		mine = xmalloc(mcap);
+		val = xmalloc(vcap);
+	}
+	if ((len = xattr_read(from, NULL, &names, &ncap)) < 0)
+		return len == -EOPNOTSUPP ? 0 : (int)len;
+	if ((mlen = xattr_read(to, NULL, &mine, &mcap)) < 0)
+		return (int)mlen;
+	for (ssize_t i = 0; i < mlen; i += (ssize_t)strlen(mine + i) + 1) {
+		if (!name_listed(names, len, mine + i) &&
+		    fremovexattr(to, mine + i) < 0 && errno != ENODATA)
+			return -errno;
+	}
+	for (ssize_t i = 0; i < len; i += (ssize_t)strlen(names + i) + 1) {
+		vlen = xattr_read(from, names + i, &val, &vcap);
+		if (vlen == -ENODATA)
+			continue;	/* removed meanwhile */
+		if (vlen < 0)
+			return (int)vlen;
+		if (fsetxattr(to, names + i, val, (size_t)vlen, 0) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
  * Creates the temporary as a clone of the master (FICLONE), owned like the
- * duplicate and with its mode and mtime.  Returns 0 or a negative errno.
+ * duplicate and with its mode, xattrs and mtime (dupfd: the duplicate,
+ * open).  Returns 0 or a negative errno.
  */
 static int
 make_clone(int mfd, const struct rpath *m, const struct rstate *ms, int dfd,
-	   const struct rpath *d, const struct rstate *ds)
+	   const struct rpath *d, const struct rstate *ds, int dupfd)
 {
 	struct timespec ts[2] = {{0, UTIME_OMIT},
 				 {ds->mtime, (long)ds->mtime_ns}};
@@ -159,7 +244,11 @@ make_clone(int mfd, const struct rpath *m, const struct rstate *ms, int dfd,
 	}
 	tmp_dirfd = dfd;
 	if (ioctl(dst, FICLONE, src) < 0 || fchown(dst, ds->uid, ds->gid) < 0 ||
-	    fchmod(dst, ds->mode & 07777) < 0 || futimens(dst, ts) < 0)
+	    fchmod(dst, ds->mode & 07777) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = copy_xattrs(dupfd, dst);
+	if (rc == 0 && futimens(dst, ts) < 0)
 		rc = -errno;
 	close(dst);
 	close(src);
@@ -247,7 +336,7 @@ same_state(const struct stat *st, const struct rstate *rs, int ctime)
 
 static int
 hold(int dirfd, const struct rpath *p, const struct rstate *rs,
-     struct held *h)
+     struct held *h, int lease)
 {
 	struct stat st;
 	int err;
@@ -278,6 +367,8 @@ hold(int dirfd, const struct rpath *p, const struct rstate *rs,
 		warnmsg("%s: changed during the run, not replaced", p->path);
 		return RE_CHANGED;
 	}
+	if (!lease)
+		return 0;
 	if (fcntl(h->fd, F_SETLEASE, F_RDLCK) == 0) {
 		h->leased = 1;
 	} else if (errno == EAGAIN || errno == EBUSY) {
@@ -395,20 +486,20 @@ commit(int dfd, const struct rpath *d, const struct held *mh,
 
 static int
 swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
-	const struct rpath *d, struct rstate *ds, int reflink)
+	const struct rpath *d, struct rstate *ds, enum share *how)
 {
 	struct held mh = {-1, 0}, dh = {-1, 0};
 	struct stat st;
 	int rc;
 
-	if ((rc = hold(mfd, m, ms, &mh)) < 0)
+	if ((rc = hold(mfd, m, ms, &mh, 1)) < 0)
 		return rc;
-	if ((rc = hold(dfd, d, ds, &dh)) < 0) {
+	if ((rc = hold(dfd, d, ds, &dh, 1)) < 0) {
 		let_go(&mh);
 		return rc;
 	}
-	if (reflink) {
-		rc = make_clone(mfd, m, ms, dfd, d, ds);
+	if (*how == SHARE_CLONE) {
+		rc = make_clone(mfd, m, ms, dfd, d, ds, dh.fd);
 		if (rc < 0 && opts.reflink == REFLINK_ALWAYS) {
 			warnerr(rc == RE_CHANGED ? ESTALE : -rc,
 				"cannot clone %s to %s", m->path, d->path);
@@ -416,7 +507,7 @@ swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
 		}
 		if (rc < 0) {
 			verbose(3, "Reflinking failed, fallback to hardlinking");
-			reflink = 0;
+			*how = SHARE_LINK;
 		}
 	}
 	/*
@@ -425,14 +516,13 @@ swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
 	 * directory full (ENOSPC).  Either way the next duplicate must not
 	 * take our own ctime change for someone else's.
 	 */
-	if (!reflink)
+	if (*how == SHARE_LINK) {
 		ms->touched = 1;
-	if (!reflink && (rc = make_link(mfd, m, dfd)) < 0) {
-		warnerr(-rc, "cannot link %s to %s", m->path, d->path);
-		goto out;
-	}
-	/* a link must be the master: its name could have been swapped */
-	if (!reflink) {
+		if ((rc = make_link(mfd, m, dfd)) < 0) {
+			warnerr(-rc, "cannot link %s to %s", m->path, d->path);
+			goto out;
+		}
+		/* a link must be the master: its name could have been swapped */
 		if (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			rc = refuse(-errno, d);
 		else if ((uint64_t)st.st_ino != ms->ino ||
@@ -452,11 +542,12 @@ out:
 
 int
 replace_with_link(const struct rpath *m, struct rstate *ms,
-		  const struct rpath *d, struct rstate *ds, int reflink)
+		  const struct rpath *d, struct rstate *ds, enum share *how)
 {
 	int mfd = dir_fd(m->dir), dfd, rc;
 	sigset_t old;
 
+	assert(*how == SHARE_LINK || *how == SHARE_CLONE);
 	if (mfd < 0) {
 		rc = -errno;
 		warnerr(-rc, "cannot open directory of %s", m->path);
@@ -468,8 +559,117 @@ replace_with_link(const struct rpath *m, struct rstate *ms,
 		return rc;
 	}
 	sig_block(&old);
-	rc = swap_in(mfd, m, ms, dfd, d, ds, reflink);
+	rc = swap_in(mfd, m, ms, dfd, d, ds, how);
 	sig_restore(&old);
+	return rc;
+}
+
+/* ---- verified deduplication ------------------------------------------ */
+
+/*
+ * One FIDEDUPERANGE call covers at most this much: btrfs stops at 16 MiB
+ * per call anyway, and a signal is looked at between calls.
+ */
+#define DEDUPE_CHUNK ((uint64_t)16 << 20)
+
+/*
+ * Shares the extents of src's bytes [0, size) with dst's, chunk by chunk.
+ * The kernel locks both inodes, compares the bytes and shares only a
+ * range found equal, so a writer racing with us can never lose data:
+ * its bytes either came before the comparison (then they differ and
+ * nothing is shared) or after (then they go to a copy-on-write block).
+ * Returns 0 when all of it is shared, RE_CHANGED when some range
+ * differs, a positive errno when the kernel declined; *bytes grows by
+ * what was shared either way.
+ */
+static int
+dedupe_fds(int src, int dst, uint64_t size, uint64_t *bytes)
+{
+	union {
+		struct file_dedupe_range r;
+		unsigned char b[sizeof(struct file_dedupe_range) +
+				sizeof(struct file_dedupe_range_info)];
+	} u;
+	struct file_dedupe_range_info *info = &u.r.info[0];
+	uint64_t off = 0;
+
+	while (off < size) {
+		memset(&u, 0, sizeof(u));
+		u.r.src_offset = off;
+		u.r.src_length = size - off < DEDUPE_CHUNK ? size - off
+							   : DEDUPE_CHUNK;
+		u.r.dest_count = 1;
+		info->dest_fd = dst;
+		info->dest_offset = off;
+		if (ioctl(src, FIDEDUPERANGE, &u.r) < 0)
+			return errno;
+		if (info->status == FILE_DEDUPE_RANGE_DIFFERS)
+			return RE_CHANGED;
+		if (info->status < 0)
+			return -info->status;
+		if (info->status != FILE_DEDUPE_RANGE_SAME ||
+		    info->bytes_deduped == 0 ||
+		    info->bytes_deduped > u.r.src_length)
+			return EINVAL;	/* no progress: not ours to loop on */
+		off += info->bytes_deduped;
+		*bytes += info->bytes_deduped;
+		if (got_signal)
+			return EINTR;
+	}
+	return 0;
+}
+
+int
+replace_dedupe(const struct rpath *m, struct rstate *ms, const struct rpath *d,
+	       struct rstate *ds, uint64_t *bytes)
+{
+	struct held mh = {-1, 0}, dh = {-1, 0};
+	uint64_t before = *bytes;
+	int mfd = dir_fd(m->dir), dfd, rc;
+
+	if (mfd < 0 || (dfd = dir_fd(d->dir)) < 0) {
+		rc = -errno;
+		warnerr(-rc, "cannot open directory of %s",
+			mfd < 0 ? m->path : d->path);
+		return rc;
+	}
+	/*
+	 * No lease: the kernel compares the bytes itself, under its locks,
+	 * and a writer must not wait for us while a big file is compared.
+	 * A read-only descriptor of the duplicate is enough for the owner
+	 * of the file and for root (and keeps a writer's lease, if any,
+	 * unbroken); otherwise the kernel answers EPERM and we fall back.
+	 */
+	if ((rc = hold(mfd, m, ms, &mh, 0)) < 0)
+		return rc;
+	if ((rc = hold(dfd, d, ds, &dh, 0)) < 0) {
+		let_go(&mh);
+		return rc;
+	}
+	rc = dedupe_fds(mh.fd, dh.fd, ds->size, bytes);
+	if (rc == EINTR && got_signal) {
+		rc = -EINTR;	/* the caller's sig_check() ends the run */
+		goto out;
+	}
+	if (rc > 0 && *bytes == before)
+		goto out;	/* declined, nothing shared: fall back */
+	/*
+	 * Shared, and still the file whose bytes we compared?  (Had a
+	 * writer come in between, it lost nothing: see dedupe_fds.)
+	 */
+	if (rc == 0 && (rc = still_held(&dh, ds)) == 0)
+		goto out;
+	if (rc == RE_CHANGED || rc > 0) {
+		warnmsg("%s: changed during the run, %s", d->path,
+			*bytes == before ? "not deduplicated"
+					 : "deduplicated only in part");
+		rc = RE_CHANGED;
+	} else {
+		warnerr(-rc, "cannot deduplicate %s", d->path);
+	}
+out:
+	let_go(&dh);
+	let_go(&mh);
 	return rc;
 }
 
@@ -526,24 +726,36 @@ replace_cleanup(void)
 	drop_temp(NULL);
 }
 
-int
+/*
+ * How extents are best shared on master's filesystem: btrfs and XFS
+ * deduplicate with verification (FIDEDUPERANGE); OpenZFS clones but does
+ * not deduplicate through that call; elsewhere --reflink=auto links and
+ * --reflink=always tries a clone (SHARE_CLONE, as util-linux).  The
+ * answer is per device, cached for the last one.
+ */
+enum share
 replace_may_reflink(const struct rpath *m, uint64_t dev)
 {
 	static uint64_t last_dev = (uint64_t)-1;
-	static int last;
+	static enum share last;
 	struct statfs sf;
 	int fd;
 
-	if (opts.reflink == REFLINK_ALWAYS)
-		return 1;
-	if (dev == last_dev)
-		return last;
-	fd = dir_fd(m->dir);
-	if (fd < 0 || fstatfs(fd, &sf) < 0)
-		return 0;
-	last_dev = dev;
-	last = sf.f_type == BTRFS_SUPER_MAGIC ||
-	       sf.f_type == (typeof(sf.f_type))XFS_SUPER_MAGIC ||
-	       sf.f_type == ZFS_SUPER_MAGIC;
+	if (dev != last_dev) {
+		fd = dir_fd(m->dir);
+		if (fd < 0 || fstatfs(fd, &sf) < 0)
+			return opts.reflink == REFLINK_ALWAYS ? SHARE_CLONE
+							      : SHARE_LINK;
+		last_dev = dev;
+		if (sf.f_type == BTRFS_SUPER_MAGIC ||
+		    sf.f_type == (typeof(sf.f_type))XFS_SUPER_MAGIC)
+			last = SHARE_DEDUPE;
+		else if (sf.f_type == ZFS_SUPER_MAGIC)
+			last = SHARE_CLONE;
+		else
+			last = SHARE_LINK;
+	}
+	if (last == SHARE_LINK && opts.reflink == REFLINK_ALWAYS)
+		return SHARE_CLONE;
 	return last;
 }

@@ -69,17 +69,26 @@ verbose(int level, const char *fmt, ...)
 	putchar('\n');
 }
 
+/*
+ * util-linux's "Linking" and "RefLinking" lines; ours for verified
+ * deduplication.  how is what was done (or, in a dry run, would be).
+ */
 void
-report_link(const char *master, const char *dup, uint64_t size, int reflink)
+report_link(const char *master, const char *dup, uint64_t size,
+	    enum share how)
 {
+	static const char *const verb[] = {
+		[SHARE_LINK] = "Linking",
+		[SHARE_CLONE] = "RefLinking",
+		[SHARE_DEDUPE] = "Deduplicating",
+	};
 	char hs[32];
 
 	if (opts.verbose < 1 || opts.quiet)
 		return;
 	progress_hide();
-	printf("%s%sLinking %s to %s (-%s)\n", opts.dry_run ? "[DryRun] " : "",
-	       reflink ? "Ref" : "", master, dup,
-	       human_size(hs, sizeof(hs), size));
+	printf("%s%s %s to %s (-%s)\n", opts.dry_run ? "[DryRun] " : "",
+	       verb[how], master, dup, human_size(hs, sizeof(hs), size));
 }
 
 void
@@ -128,6 +137,12 @@ report_summary(void)
 	if (opts.skip_reflinks)
 		printf("%-25s %" PRIu64 " files\n", "Skipped reflinks:",
 		       stats.skipped_reflinks);
+	if (opts.reflink != REFLINK_NEVER) {
+		printf("%-25s %" PRIu64 " files\n", "Reflinked:",
+		       stats.reflinked);
+		printf("%-25s %" PRIu64 " bytes in %" PRIu64 " files\n",
+		       "Deduplicated:", stats.dedupe_bytes, stats.deduped);
+	}
 	printf("%-25s %s\n", "Saved:",
 	       human_size(hs, sizeof(hs), stats.saved));
 	if (opts.verbose)
@@ -273,6 +288,7 @@ report_path(const char *path, enum outcome what, int err)
 		[OUT_KEPT] = {"kept", "kept"},
 		[OUT_LINKED] = {"linked", "would link"},
 		[OUT_CLONED] = {"reflinked", "would reflink"},
+		[OUT_DEDUPED] = {"deduplicated", "would deduplicate"},
 		[OUT_SHARED] = {"already reflinked", "already reflinked"},
 		[OUT_FAILED] = {"skipped", "skipped"},
 		[OUT_UNTRIED] = {"skipped", "skipped"},

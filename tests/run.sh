@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 pkgs="meson ninja-build gcc clang libclang-rt-14-dev pkg-config
       libxxhash-dev libcmocka-dev valgrind strace attr acl libcap2-bin
-      python3 jq e2fsprogs util-linux tmux"
+      python3 jq e2fsprogs util-linux tmux btrfs-progs xfsprogs"
 need=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"

@@ -16,7 +16,12 @@
  *
  * errno is a name (EIO, ENOSPC, ...) or a number; "short" makes read and
  * pread return half the bytes asked for (the call is really made; on
- * other calls it only counts), and "none" only counts.  A failing close(2)
+ * other calls it only counts), and "none" only counts.  "pause" (ioctl
+ * and fideduperange only; elsewhere it only counts) logs the call, then
+ * holds it until the file named by HL_INJECT_RESUME exists (at most 30
+ * seconds) and makes it: a test can act in between.  "fideduperange" is
+ * the ioctl FIDEDUPERANGE: a rule for it is tried first, then "ioctl"
+ * rules.  A failing close(2)
  * closes the descriptor first, as Linux does.  Every other fault is returned
  * without making the call.
  *
@@ -51,17 +56,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_RULES 32
 #define ERR_SHORT (-1) /* pseudo-errno: half a read */
 #define ERR_NONE (-2)  /* pseudo-errno: count only */
+#define ERR_PAUSE (-3) /* pseudo-errno: wait for HL_INJECT_RESUME */
 
 enum call {
 	C_OPEN,
@@ -89,6 +97,7 @@ enum call {
 	C_GETXATTR,
 	C_LISTXATTR,
 	C_FSTATFS,
+	C_FIDEDUPE,
 	NCALLS
 };
 
@@ -98,6 +107,7 @@ static const char *const calls[NCALLS] = {
     "renameat",	 "unlinkat", "close",	 "readdir",   "ioctl",
     "dup",	 "fchown",   "fchmod",	 "futimens",  "getdents64",
     "renameat2", "fcntl",    "getxattr", "listxattr", "fstatfs",
+    "fideduperange",
 };
 
 static const struct {
@@ -132,6 +142,7 @@ static const struct {
     {"ETXTBSY", ETXTBSY},
     {"short", ERR_SHORT},
     {"none", ERR_NONE},
+    {"pause", ERR_PAUSE},
 };
 
 struct rule {
@@ -144,7 +155,7 @@ struct rule {
 
 static struct rule rules[MAX_RULES];
 static int nrules;
-static char log_path[PATH_MAX], trace_path[PATH_MAX];
+static char log_path[PATH_MAX], trace_path[PATH_MAX], resume_path[PATH_MAX];
 static atomic_ulong seq;
 
 /* The real functions, resolved once. */
@@ -334,6 +345,9 @@ inject_init(void)
 	if (getenv("HL_INJECT_TRACE"))
 		snprintf(trace_path, sizeof(trace_path), "%s",
 			 getenv("HL_INJECT_TRACE"));
+	if (getenv("HL_INJECT_RESUME"))
+		snprintf(resume_path, sizeof(resume_path), "%s",
+			 getenv("HL_INJECT_RESUME"));
 	while (s && *s) {
 		size_t len = strcspn(s, ",");
 
@@ -494,6 +508,8 @@ decide(const struct site *s)
 		if (!fire && r->err != ERR_NONE &&
 		    (r->err != ERR_SHORT || s->call == C_PREAD ||
 		     s->call == C_READ) &&
+		    (r->err != ERR_PAUSE || s->call == C_IOCTL ||
+		     s->call == C_FIDEDUPE) &&
 		    (r->nth == 0 || r->nth == k)) {
 			fire = r->err;
 			fired_nth = k;
@@ -902,17 +918,37 @@ readdir64(DIR *d)
 	return r_readdir64(d);
 }
 
+/* Waits for HL_INJECT_RESUME to exist, at most 30 seconds. */
+static void
+pause_call(void)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	struct stat st;
+
+	for (int i = 0; i < 3000 && resume_path[0]; i++) {
+		if (r_fstatat(AT_FDCWD, resume_path, &st, 0) == 0)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
 int
 ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
 	void *arg;
-	int e = decide(SITE_FD(C_IOCTL, fd));
+	int e = 0;
 
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (e > 0)
+	if (req == FIDEDUPERANGE)
+		e = decide(SITE_FD(C_FIDEDUPE, fd));
+	if (!e)
+		e = decide(SITE_FD(C_IOCTL, fd));
+	if (e == ERR_PAUSE)
+		pause_call();
+	else if (e > 0)
 		FAIL(e);
 	return r_ioctl(fd, req, arg);
 }
