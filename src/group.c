@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
@@ -39,6 +40,7 @@ struct ent {
 	uint32_t npaths;
 	uint32_t nlink;		/* virtual: updated as we link */
 	uint32_t op;		/* operand of the first path found */
+	unsigned char xa_none;	/* src_open saw no xattrs at all */
 	struct xattrs xa;	/* read only once its contents matched */
 	struct rstate *rs;	/* shared by the entries of one inode */
 };
@@ -306,7 +308,7 @@ static int
 src_open(void *cookie, size_t i)
 {
 	const struct run *r = cookie;
-	const struct ent *e = r->m[i];
+	struct ent *e = r->m[i];
 	const struct fent *f = ent_f(e);
 	struct stat st;
 	int fd = path_open(f->dir, f->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
@@ -331,6 +333,15 @@ src_open(void *cookie, size_t i)
 		close(fd);
 		return -HL_ECHANGED;
 	}
+	/*
+	 * Most files have no xattrs: asking here, on the descriptor and on
+	 * an engine worker, spares act() a path lookup per file on the main
+	 * thread.  A relaxed atomic store: big groups are opened by several
+	 * workers at once.  Xattrs set later change the ctime, which the
+	 * replacement re-checks.
+	 */
+	if (flistxattr(fd, NULL, 0) == 0 || errno == ENOTSUP)
+		__atomic_store_n(&e->xa_none, 1, __ATOMIC_RELAXED);
 	/* a bigger readahead pays for big files only */
 	if (e->rs->size >= (1u << 20))
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -662,8 +673,10 @@ act(struct run *r, const size_t *cls, size_t *next)
 		}
 		for (size_t j = i; j != HL_NOCLASS; j = next[j]) {
 			c[n++] = r->m[j];
-			xattrs_load(&r->m[j]->xa, ent_f(r->m[j]),
-				    opts.respect_xattrs);
+			if (!__atomic_load_n(&r->m[j]->xa_none,
+					     __ATOMIC_RELAXED))
+				xattrs_load(&r->m[j]->xa, ent_f(r->m[j]),
+					    opts.respect_xattrs);
 		}
 		for (size_t off = 0, k; off < n; off += k) {
 			k = split ? xattr_split(c + off, n - off) : n - off;

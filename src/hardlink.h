@@ -68,6 +68,7 @@ struct dnode {
 	struct dnode *parent;	/* NULL for an operand's root */
 	uint32_t op;		/* operand number */
 	uint32_t depth;		/* components below the root */
+	int fd;			/* kept open by the walk, or -1 */
 	size_t namelen;
 	char name[];		/* a root holds the absolute path */
 };
@@ -89,6 +90,13 @@ const char *dirpart_of(struct pathbuf *pb, const struct dnode *d);
 void pathbuf_release(struct pathbuf *pb);
 /* Opens d (name NULL) or d/name without following any symlink. */
 int path_open(const struct dnode *d, const char *name, int flags);
+/*
+ * Directories whose descriptor the walk may keep for path_open (one
+ * component to resolve instead of the whole path), and handing one over:
+ * returns 1 if d now owns fd, 0 if the budget is spent (fd untouched).
+ */
+void dnode_fd_budget(unsigned n);
+int dnode_keep_fd(struct dnode *d, int fd);
 
 /* walk.c: what the walk found, one record per regular-file path */
 struct fent {

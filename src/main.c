@@ -15,22 +15,35 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* Descriptors the engine may hold; the rest stays for the walk. */
+/*
+ * Splits the descriptor limit, raised to the hard limit: a quarter (at
+ * most 65,536) for the engine's open files, the rest for directories the
+ * walk keeps open so that files are opened relative to them (names.c),
+ * less a reserve for the walk itself, the replacements and stdio.
+ */
 static unsigned
 open_budget(void)
 {
+	const rlim_t cap = 1u << 20, reserve = 96;
 	struct rlimit rl;
+	rlim_t engine;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 256;
-	if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 65536) {
-		rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+	if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < cap) {
+		rl.rlim_cur = rl.rlim_max < cap ? rl.rlim_max : cap;
 		setrlimit(RLIMIT_NOFILE, &rl);
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536)
-		rl.rlim_cur = 65536;
-	return rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur - 96) : 16;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > cap)
+		rl.rlim_cur = cap;
+	if (rl.rlim_cur <= 4 * reserve)
+		return rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur - reserve) : 16;
+	engine = (rl.rlim_cur - reserve) / 4;
+	if (engine > 65536)
+		engine = 65536;
+	dnode_fd_budget((unsigned)(rl.rlim_cur - reserve - engine));
+	return (unsigned)engine;
 }
 
 int

@@ -33,6 +33,7 @@ struct frame {
 	uint64_t dev, ino;
 	struct dnode **subs;
 	size_t nsub, isub;
+	int has_files;		/* a file of this directory was kept */
 };
 
 struct walk {
@@ -199,7 +200,7 @@ push_frame(struct walk *w, struct dnode *d, int fd, const struct stat *st)
 		w->st = xrealloc(w->st, w->cap * sizeof(*w->st));
 	}
 	f = &w->st[w->n++];
-	*f = (struct frame){d, fd, st->st_dev, st->st_ino, NULL, 0, 0};
+	*f = (struct frame){d, fd, st->st_dev, st->st_ino, NULL, 0, 0, 0};
 	w->nopen++;
 	limit_fds(w);
 	return 0;
@@ -259,7 +260,7 @@ static void
 read_dir(struct walk *w, struct frame *f)
 {
 	static char buf[64 * 1024] __attribute__((aligned(8)));
-	size_t cap = 0;
+	size_t cap = 0, before = w->fl->n;
 
 	for (;;) {
 		long n = syscall(SYS_getdents64, f->fd, buf, sizeof(buf));
@@ -267,10 +268,10 @@ read_dir(struct walk *w, struct frame *f)
 		if (n < 0) {
 			warnerr(errno, "cannot read %s",
 				path_of(&w->pb, f->d, NULL));
-			return;
+			break;
 		}
 		if (n == 0)
-			return;
+			break;
 		for (long off = 0; off < n;) {
 			const struct dent64 *de = (const void *)(buf + off);
 
@@ -279,6 +280,7 @@ read_dir(struct walk *w, struct frame *f)
 			off += de->d_reclen;
 		}
 	}
+	f->has_files = w->fl->n > before;
 }
 
 /* Opens subdirectory d of frame f and pushes it, unless filtered out. */
@@ -348,6 +350,11 @@ leave(struct walk *w)
 				path_of(&w->pb, p->d, NULL));
 			p->isub = p->nsub;
 		}
+	}
+	/* its files will be opened relative to it (names.c) */
+	if (c->fd >= 0 && c->has_files && dnode_keep_fd(c->d, c->fd)) {
+		c->fd = -1;
+		w->nopen--;
 	}
 	close_frame_fd(w, c);
 	free(c->subs);

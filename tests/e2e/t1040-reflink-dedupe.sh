@@ -297,7 +297,7 @@ fs_tests()
 		d=$M/chain.$$ && mkdir $d && mk_file $d/a 1 &&
 		copy $d/a $d/b && touch -r $d/a $d/b &&
 		snapshot $d >before && inode_partition $d >parts &&
-		rules=fideduperange:EIO:0,listxattr:EIO:0:.hardlink-tmp- &&
+		rules=fideduperange:EIO:0,flistxattr:EIO:0:.hardlink-tmp- &&
 		HL_INJECT=$rules LD_PRELOAD=$HL_INJECT_SO \
 			"$HARDLINK" -v --reflink=always $d >out 2>err &&
 		echo "always should have failed" && exit 1 ||

@@ -98,6 +98,7 @@ enum call {
 	C_LISTXATTR,
 	C_FSTATFS,
 	C_FIDEDUPE,
+	C_FLISTXATTR,
 	NCALLS
 };
 
@@ -107,7 +108,7 @@ static const char *const calls[NCALLS] = {
     "renameat",	 "unlinkat", "close",	 "readdir",   "ioctl",
     "dup",	 "fchown",   "fchmod",	 "futimens",  "getdents64",
     "renameat2", "fcntl",    "getxattr", "listxattr", "fstatfs",
-    "fideduperange",
+    "fideduperange", "flistxattr",
 };
 
 static const struct {
@@ -1097,7 +1098,7 @@ llistxattr(const char *path, char *buf, size_t n)
 ssize_t
 flistxattr(int fd, char *buf, size_t n)
 {
-	int e = decide(SITE_FD(C_LISTXATTR, fd));
+	int e = decide(SITE_FD(C_FLISTXATTR, fd));
 
 	if (e > 0)
 		FAIL(e);
