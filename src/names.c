@@ -15,8 +15,9 @@
  * Most opens need no path at all: the walk hands over the descriptors of
  * the directories that hold files (as many as the descriptor budget
  * allows), and a file is opened relative to its directory's descriptor,
- * one component to resolve instead of a dozen.  On an npm tree that
- * halves the kernel's path-lookup work (see bench/RESULTS.md).
+ * one component to resolve instead of a dozen.  Together with the xattr
+ * probe on the engine's descriptor (group.c) that took the npm dry run
+ * from 1.41 s to 1.20 s (medians of 5, bench/RESULTS.md).
  */
 #include "hardlink.h"
 
