@@ -186,39 +186,56 @@ refresh_stale(struct filelist *fl)
 	fl->nstale = 0;
 }
 
-static struct ent *
-build_entries(struct filelist *fl, struct fent **order, size_t *nent,
-	      struct rstate *rsv)
+/*
+ * Sorts the walk's files by device and size, then inode (cmp_inode), so
+ * that each size group is one stretch of order[] holding whole inodes.
+ */
+static int
+cmp_size_inode(const void *a, const void *b)
 {
-	struct ent *ents = xcalloc(fl->n ? fl->n : 1, sizeof(*ents));
+	const struct fent *x = *(struct fent *const *)a;
+	const struct fent *y = *(struct fent *const *)b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return cmp_inode(a, b);
+}
+
+/*
+ * Makes the entries (one per inode, or per inode and name or directory
+ * with -f/-d) of one size group, p[0..n-1] sorted by cmp_size_inode, and
+ * their shared states in *rsv.  Entries exist only while their size
+ * group is in a batch, so memory holds the walk's records plus one batch.
+ */
+static struct ent *
+build_entries(struct fent **p, size_t np, size_t *nent, struct rstate **rsv)
+{
+	struct ent *ents = xcalloc(np, sizeof(*ents));
 	size_t n = 0, nrs = 0;
 
-	refresh_stale(fl);
-	for (size_t i = 0; i < fl->n; i++)
-		order[i] = &fl->v[i];
-	qsort(order, fl->n, sizeof(*order), cmp_inode);
-	for (size_t i = 0, j; i < fl->n; i = j) {
+	*rsv = xcalloc(np, sizeof(**rsv));
+	for (size_t i = 0, j; i < np; i = j) {
 		struct ent *e = &ents[n];
-		uint32_t first_op;
 
-		for (j = i + 1; j < fl->n && same_key(order[i], order[j]); j++)
+		for (j = i + 1; j < np && same_key(p[i], p[j]); j++)
 			;
-		e->paths = order + i;
+		e->paths = p + i;
 		e->npaths = (uint32_t)(j - i);
 		if (e->npaths > 1) {
 			e->npaths = drop_repeats(e->paths, e->npaths);
 			qsort(e->paths, e->npaths, sizeof(*e->paths),
 			      cmp_seq_desc);
 		}
-		first_op = e->paths[e->npaths - 1]->op;
-		e->op = first_op;
+		e->op = e->paths[e->npaths - 1]->op;
 		e->nlink = ent_f(e)->nlink;
 		/* with -f or -d one inode may be several entries */
 		if (n && ent_f(&ents[n - 1])->dev == ent_f(e)->dev &&
 		    ent_f(&ents[n - 1])->ino == ent_f(e)->ino) {
 			e->rs = ents[n - 1].rs;
 		} else {
-			e->rs = &rsv[nrs++];
+			e->rs = &(*rsv)[nrs++];
 			rstate_init(e->rs, ent_f(e));
 		}
 		n++;
@@ -228,19 +245,6 @@ build_entries(struct filelist *fl, struct fent **order, size_t *nent,
 }
 
 /* ---- attribute keys and master preference ---------------------------- */
-
-static int
-cmp_size(const void *a, const void *b)
-{
-	const struct fent *x = ent_f((const struct ent *)a);
-	const struct fent *y = ent_f((const struct ent *)b);
-
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->size != y->size)
-		return x->size < y->size ? -1 : 1;
-	return 0;
-}
 
 
 static int
@@ -708,6 +712,12 @@ struct batch {
 	size_t n, members;
 	struct ent ***owned;	/* member arrays to free after the batch */
 	size_t nowned;
+	struct sgmem {		/* size groups to free after the batch */
+		struct ent *ents;
+		size_t n;
+		struct rstate *rsv;
+	} *groups_mem;
+	size_t ngroups_mem;
 };
 
 static struct batch batch;
@@ -773,7 +783,15 @@ batch_flush(struct hl_engine *eng)
 	}
 	for (size_t i = 0; i < b->nowned; i++)
 		free(b->owned[i]);
-	b->n = b->members = b->nowned = 0;
+	for (size_t i = 0; i < b->ngroups_mem; i++) {
+		struct sgmem *g = &b->groups_mem[i];
+
+		for (size_t k = 0; k < g->n; k++)
+			xattrs_release(&g->ents[k].xa);
+		free(g->ents);
+		free(g->rsv);
+	}
+	b->n = b->members = b->nowned = b->ngroups_mem = 0;
 }
 
 static void
@@ -784,12 +802,14 @@ batch_release(void)
 	free(batch.cls);
 	free(batch.err);
 	free(batch.owned);
+	free(batch.groups_mem);
 	memset(&batch, 0, sizeof(batch));
 }
 
 /* Splits one size group into attribute runs and queues them. */
 static void
-size_group(struct ent *g, size_t n, struct hl_engine *eng)
+size_group(struct ent *g, size_t n, const struct sgmem *mem,
+	   struct hl_engine *eng)
 {
 	static struct pathbuf pb;
 	struct ent **m = xmalloc(n * sizeof(*m));
@@ -815,6 +835,10 @@ size_group(struct ent *g, size_t n, struct hl_engine *eng)
 	batch.owned = xrealloc(batch.owned,
 			       (batch.nowned + 1) * sizeof(*batch.owned));
 	batch.owned[batch.nowned++] = m;
+	batch.groups_mem = xrealloc(batch.groups_mem,
+				    (batch.ngroups_mem + 1) *
+					    sizeof(*batch.groups_mem));
+	batch.groups_mem[batch.ngroups_mem++] = *mem;
 	if (batch.members >= BATCH_MEMBERS || batch.n >= BATCH_RUNS)
 		batch_flush(eng);
 }
@@ -900,26 +924,33 @@ void
 group_run(struct filelist *fl, struct hl_engine *eng)
 {
 	struct fent **order = xmalloc((fl->n ? fl->n : 1) * sizeof(*order));
-	struct rstate *rsv = xcalloc(fl->n ? fl->n : 1, sizeof(*rsv));
-	size_t nent;
-	struct ent *ents = build_entries(fl, order, &nent, rsv);
 
+	refresh_stale(fl);
+	for (size_t i = 0; i < fl->n; i++)
+		order[i] = &fl->v[i];
+	qsort(order, fl->n, sizeof(*order), cmp_size_inode);
 	hl_engine_set_interrupt(eng, interrupted, NULL);
 	resolve_orphans(fl, eng);
-	qsort(ents, nent, sizeof(*ents), cmp_size);
-	for (size_t i = 0, j; i < nent; i = j) {
-		for (j = i + 1; j < nent && cmp_size(&ents[i], &ents[j]) == 0;
+	for (size_t i = 0, j; i < fl->n; i = j) {
+		for (j = i + 1; j < fl->n && order[j]->dev == order[i]->dev &&
+				order[j]->size == order[i]->size;
 		     j++)
 			;
-		if (j - i > 1)
-			size_group(ents + i, j - i, eng);
+		if (j - i > 1) {
+			struct sgmem mem;
+
+			mem.ents = build_entries(order + i, j - i, &mem.n,
+						 &mem.rsv);
+			if (mem.n > 1) {
+				size_group(mem.ents, mem.n, &mem, eng);
+			} else {
+				free(mem.ents);
+				free(mem.rsv);
+			}
+		}
 		sig_check();
 	}
 	batch_flush(eng);
 	batch_release();
-	for (size_t i = 0; i < nent; i++)
-		xattrs_release(&ents[i].xa);
-	free(rsv);
-	free(ents);
 	free(order);
 }

@@ -102,7 +102,7 @@ int dnode_keep_fd(struct dnode *d, int fd);
 struct fent {
 	struct dnode *dir;
 	const char *name;
-	uint64_t dev, ino, size, blocks;
+	uint64_t dev, ino, size;
 	int64_t mtime, ctime;
 	uint32_t mtime_ns, ctime_ns;
 	uint32_t mode, uid, gid, nlink;
