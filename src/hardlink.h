@@ -57,6 +57,20 @@ void warnerr(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn void fatal(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+/*
+ * Messages of walk workers are not printed by them: a thread with a hook
+ * hands each message (formatted, without "hardlink: ") to it, and the
+ * main thread prints them later, in walk order, with msg_replay.
+ */
+enum msg_kind {
+	MSG_OUT,	/* a verbose() line for stdout */
+	MSG_WARN,	/* a diagnostic that makes the exit status 1 */
+	MSG_NOTICE,	/* a diagnostic that does not */
+};
+extern __thread void (*msg_hook)(void *arg, enum msg_kind kind,
+				 const char *text);
+extern __thread void *msg_hook_arg;
+void msg_replay(enum msg_kind kind, const char *text);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
@@ -124,7 +138,15 @@ struct filelist {
 	size_t norphans;
 };
 
+/*
+ * Walks one operand, appending its files to fl in the order of a one-
+ * thread depth-first walk whatever the number of threads (at most 8,
+ * walk_set_threads; default 1).
+ */
 void walk_operand(struct filelist *fl, const char *operand, uint32_t op);
+void walk_set_threads(unsigned n);
+/* Files found so far, on any thread (the progress line). */
+uint64_t walk_files_seen(void);
 int is_temp_name(const char *name);
 
 /* xattr.c: xattrs as a blob with sorted names (all, or security ones) */
@@ -259,7 +281,7 @@ void json_string(FILE *out, const char *s);
 
 /* progress.c: the one-line display on stderr */
 enum progress_phase { PROGRESS_SCAN, PROGRESS_COMPARE };
-void progress_start(const struct filelist *fl);
+void progress_start(void);
 void progress_phase(enum progress_phase phase);
 void progress_tick(void);
 void progress_hide(void);

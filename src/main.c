@@ -66,13 +66,14 @@ main(int argc, char **argv)
 
 		eo.threads = n > 1 ? (unsigned)(n > 64 ? 64 : n) : 1;
 	}
+	walk_set_threads(eo.threads);
 	eng = hl_engine_new(&eo);
 	if (!eng)
 		fatal("cannot initialize the comparison engine: %s",
 		      strerror(errno));
 
 	report_begin();
-	progress_start(&fl);
+	progress_start();
 	verbose(3, "Scanning [device/inode/links]:");
 	for (int i = 0; i < opts.noperands; i++)
 		walk_operand(&fl, opts.operands[i], (uint32_t)i);

@@ -33,8 +33,9 @@
 #define ARENA_CHUNK (1u << 20)
 #define CHUNK_PATH 3072		/* bytes per openat2 call, below PATH_MAX */
 
-static char *arena_cur;
-static size_t arena_left;
+/* one arena per thread: the walk runs on several */
+static __thread char *arena_cur;
+static __thread size_t arena_left;
 
 void *
 arena_alloc(size_t n)
@@ -168,11 +169,11 @@ open_nofollow(int dirfd, const char *path, int flags)
 	};
 	int fd;
 
-	if (!no_openat2) {
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
 		fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 		if (fd >= 0 || errno != ENOSYS)
 			return fd;
-		no_openat2 = 1;
+		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
 	}
 	return openat(dirfd, path, flags | O_CLOEXEC | O_NOFOLLOW);
 }
@@ -226,20 +227,25 @@ open_long(const struct dnode *d, struct pathbuf *pb)
 	return fd;
 }
 
-static unsigned keep_left;
+static unsigned keep_left;	/* atomic: walk threads take from it */
 
 void
 dnode_fd_budget(unsigned n)
 {
-	keep_left = n;
+	__atomic_store_n(&keep_left, n, __ATOMIC_RELAXED);
 }
 
 int
 dnode_keep_fd(struct dnode *d, int fd)
 {
-	if (!keep_left || d->fd >= 0)
-		return 0;
-	keep_left--;
+	unsigned left = __atomic_load_n(&keep_left, __ATOMIC_RELAXED);
+
+	do {
+		if (!left || d->fd >= 0)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&keep_left, &left, left - 1, 1,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 	d->fd = fd;
 	return 1;
 }

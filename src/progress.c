@@ -41,7 +41,6 @@
 
 static int active;
 static int shown;
-static const struct filelist *files;
 static enum progress_phase phase;
 static struct timespec phase_start;
 static uint64_t rchar0;
@@ -127,7 +126,7 @@ draw(void)
 
 	if (phase == PROGRESS_SCAN)
 		snprintf(hr, sizeof(hr), "%.0f files/s",
-			 t > 0 ? (double)files->files / t : 0.0);
+			 t > 0 ? (double)walk_files_seen() / t : 0.0);
 	else
 		snprintf(hr, sizeof(hr), "%s/s",
 			 human_size(hb, sizeof(hb),
@@ -136,7 +135,7 @@ draw(void)
 		       "\r%s: %" PRIu64 " files, %" PRIu64 " groups, "
 		       "%s compared, %" PRIu64 " links, %s, %s",
 		       phase == PROGRESS_SCAN ? "scanning" : "comparing",
-		       files->files, stats.groups,
+		       walk_files_seen(), stats.groups,
 		       human_size(hb, sizeof(hb), bytes), stats.linked,
 		       clock_str(el, sizeof(el), elapsed_since(&start_time)),
 		       hr);
@@ -152,13 +151,12 @@ draw(void)
 }
 
 void
-progress_start(const struct filelist *fl)
+progress_start(void)
 {
 	if (opts.progress < 0)
 		opts.progress = !opts.quiet && isatty(STDERR_FILENO);
 	if (!opts.progress)
 		return;
-	files = fl;
 	phase = PROGRESS_SCAN;
 	clock_gettime(CLOCK_MONOTONIC, &phase_start);
 	atomic_store(&next_draw, now_ns() + PERIOD_NS);

@@ -62,6 +62,19 @@ verbose(int level, const char *fmt, ...)
 
 	if (opts.verbose < level || opts.quiet)
 		return;
+	if (msg_hook) {
+		char *text;
+		int n;
+
+		va_start(ap, fmt);
+		n = vasprintf(&text, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			fatal("cannot allocate a message");
+		msg_hook(msg_hook_arg, MSG_OUT, text);
+		free(text);
+		return;
+	}
 	progress_hide();
 	va_start(ap, fmt);
 	vprintf(fmt, ap);

@@ -23,56 +23,96 @@ diag_last(void)
 }
 
 /*
- * Formats a diagnostic into last_msg (kept for --json, which names the
- * reason a file was left alone).  Returns NULL when there is no memory
- * for it; the caller then prints without keeping it.
+ * Walk workers do not print: their messages go to the thread's hook
+ * (walk.c), which keeps them in walk order for the main thread to print
+ * with msg_replay once the walk is over.
  */
-static const char *
-format_msg(int err, const char *fmt, va_list ap)
-{
-	const char *es = err ? strerror(err) : "";
-	va_list aq;
-	size_t need;
-	int n;
+__thread void (*msg_hook)(void *arg, enum msg_kind kind, const char *text);
+__thread void *msg_hook_arg;
 
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (last_msg)
-		last_msg[0] = '\0';
-	if (n < 0)
-		return NULL;
-	need = (size_t)n + strlen(es) + 3;
+/* Keeps msg in last_msg (for --json, which names why a file was left). */
+static void
+keep_last(const char *msg)
+{
+	size_t need = strlen(msg) + 1;
+
 	if (need > last_cap) {
 		char *p = realloc(last_msg, need);
 
-		if (!p)
-			return NULL;
+		if (!p) {
+			if (last_msg)
+				last_msg[0] = '\0';
+			return;
+		}
 		last_msg = p;
 		last_cap = need;
 	}
-	vsnprintf(last_msg, last_cap, fmt, ap);
-	if (err)
-		snprintf(last_msg + n, last_cap - (size_t)n, ": %s", es);
-	return last_msg;
+	memcpy(last_msg, msg, need);
 }
 
-static void
-vmsg(int err, const char *fmt, va_list ap)
+void
+msg_replay(enum msg_kind kind, const char *text)
 {
-	va_list aq;
-	const char *msg;
-
+	if (kind == MSG_OUT) {
+		if (opts.quiet)
+			return;
+		progress_hide();
+		puts(text);
+		return;
+	}
+	if (kind == MSG_WARN)
+		had_warning = 1;
 	fflush(stdout);
 	progress_hide();
 	diag_count++;
+	keep_last(text);
+	fprintf(stderr, "%s: %s\n", program_invocation_short_name, text);
+}
+
+/*
+ * Formats "fmt: strerror(err)" into a new string; NULL when there is no
+ * memory for it.
+ */
+static char *
+format_msg(int err, const char *fmt, va_list ap)
+{
+	char *msg, *full;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return NULL;
+	if (!err)
+		return msg;
+	if (asprintf(&full, "%s: %s", msg, strerror(err)) < 0)
+		full = NULL;
+	free(msg);
+	return full;
+}
+
+static void
+vmsg(enum msg_kind kind, int err, const char *fmt, va_list ap)
+{
+	va_list aq;
+	char *msg;
+
 	va_copy(aq, ap);
 	msg = format_msg(err, fmt, aq);
 	va_end(aq);
 	if (msg) {
-		fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
+		if (msg_hook)
+			msg_hook(msg_hook_arg, kind, msg);
+		else
+			msg_replay(kind, msg);
+		free(msg);
 		return;
 	}
+	/* no memory: print as we can, nothing kept */
+	if (kind == MSG_WARN)
+		had_warning = 1;
+	fflush(stdout);
+	progress_hide();
+	diag_count++;
+	if (last_msg)
+		last_msg[0] = '\0';
 	fprintf(stderr, "%s: ", program_invocation_short_name);
 	vfprintf(stderr, fmt, ap);
 	if (err)
@@ -85,9 +125,8 @@ warnmsg(const char *fmt, ...)
 {
 	va_list ap;
 
-	had_warning = 1;
 	va_start(ap, fmt);
-	vmsg(0, fmt, ap);
+	vmsg(MSG_WARN, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -98,7 +137,7 @@ notice(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(0, fmt, ap);
+	vmsg(MSG_NOTICE, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -107,9 +146,8 @@ warnerr(int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	had_warning = 1;
 	va_start(ap, fmt);
-	vmsg(err, fmt, ap);
+	vmsg(MSG_WARN, err, fmt, ap);
 	va_end(ap);
 }
 
@@ -119,7 +157,8 @@ fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(0, fmt, ap);
+	msg_hook = NULL;
+	vmsg(MSG_WARN, 0, fmt, ap);
 	va_end(ap);
 	replace_cleanup();
 	exit(1);

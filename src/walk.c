@@ -5,13 +5,32 @@
  * entry is examined with fstatat(AT_SYMLINK_NOFOLLOW) relative to its
  * directory, every subdirectory opened with openat(O_NOFOLLOW), so no path
  * string is resolved and no symlink is followed.  There is no recursion
- * and no depth limit.  At most MAX_DIR_FDS directories stay open: when the
- * chain is deeper, the shallowest descriptors are closed, and a directory
- * is reopened later through its child's "..", checked against the device
- * and inode it had, so a directory moved away mid-walk is not followed.
+ * and no depth limit.  At most max_fds directories stay open per thread:
+ * when the chain is deeper, the shallowest descriptors are closed, and a
+ * directory is reopened later through its child's "..", checked against
+ * the device and inode it had, so a directory moved away mid-walk is not
+ * followed.
  *
  * Each regular file that passes the filters becomes a struct fent: its
  * directory node, its name and the stat fields the policy needs.
+ *
+ * SEVERAL THREADS
+ *
+ * The order of the files (and of the messages) is the order of the
+ * one-thread walk whatever the number of threads: the policy and the
+ * output depend on it.  A tree is walked as tasks, each a subtree that
+ * one thread walks depth first exactly as above, into the task's own
+ * list of files and log of messages.  When a thread is idle and no task
+ * is queued, a busy thread donates the not yet entered subdirectories of
+ * its shallowest directory that has some (the biggest pieces of work it
+ * holds): each becomes a task, opened by path (openat2 without symlinks),
+ * and the donor notes in its log where they belong, just before it leaves
+ * that directory.  Once every thread is idle the main thread replays the
+ * logs from the root task, descending into donated tasks where they were
+ * noted: files are appended in one-thread order, messages printed, and
+ * leftover temporaries (which a worker only notes) handled.  The walk
+ * only reads until then.  With one thread, or -vv (a line per file, best
+ * printed as it comes), the main thread walks alone and prints directly.
  */
 #include "hardlink.h"
 
@@ -21,11 +40,69 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_DIR_FDS 48
+#define MAX_DIR_FDS 48	/* per walk; divided among the threads */
+#define MAX_THREADS 8	/* of the walk: 8 x 8 descriptors at most */
+#define GETDENTS_BUF (64 * 1024)
+
+static unsigned nthreads = 1;
+static uint64_t files_seen;	/* for the progress line; atomic */
+
+void
+walk_set_threads(unsigned n)
+{
+	nthreads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
+}
+
+uint64_t
+walk_files_seen(void)
+{
+	return __atomic_load_n(&files_seen, __ATOMIC_RELAXED);
+}
+
+/*
+ * A subtree walked by one thread, and what it found: files (in fl) and a
+ * log of records that the replay reads in order.  A record is a struct
+ * rec followed by its payload, padded to 8 bytes: R_FILES (a size_t:
+ * that many more files of fl), R_MSG (a message kind and its text),
+ * R_TASKS (a size_t n, then n struct task pointers: donated subtrees, in
+ * order).
+ */
+struct task {
+	struct dnode *d;	/* root of the subtree */
+	int fd;			/* its descriptor, or -1: nothing to walk */
+	struct stat st;		/* of fd */
+	struct filelist fl;
+	char *log;
+	size_t loglen, logcap;
+	size_t logged;		/* files of fl covered by R_FILES records */
+};
+
+enum rec_type { R_FILES, R_MSG, R_TASKS };
+
+struct rec {
+	uint32_t type;
+	uint32_t kind;		/* R_MSG: enum msg_kind */
+	size_t len;		/* payload bytes */
+};
+
+/* What the threads walking one operand share. */
+struct shared {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct task **q;	/* tasks not yet taken */
+	size_t nq, capq;
+	unsigned idle;		/* threads waiting for a task */
+	int done;
+	int hungry;		/* atomic: idle threads and nothing queued */
+	unsigned max_fds;	/* directory descriptors per thread */
+	uint64_t rootdev;
+	uint32_t op;
+};
 
 struct frame {
 	struct dnode *d;
@@ -34,6 +111,8 @@ struct frame {
 	struct dnode **subs;
 	size_t nsub, isub;
 	int has_files;		/* a file of this directory was kept */
+	struct task **given;	/* its subdirectories donated to others */
+	size_t ngiven;
 };
 
 struct walk {
@@ -41,9 +120,13 @@ struct walk {
 	struct frame *st;
 	size_t n, cap;
 	size_t nopen;
+	unsigned max_fds;
 	uint64_t rootdev;
 	uint32_t op;
 	struct pathbuf pb;
+	char *buf;		/* for getdents64 */
+	struct task *task;	/* logging: a worker of a parallel walk */
+	struct shared *sh;	/* NULL: walking alone */
 };
 
 int
@@ -97,35 +180,99 @@ add_fent(struct filelist *fl, struct dnode *dir, const char *name,
 	fl->n++;
 }
 
+/* ---- the log of a task ------------------------------------------------ */
+
+static void *
+log_add(struct task *t, enum rec_type type, uint32_t kind, size_t len)
+{
+	size_t need = sizeof(struct rec) + ((len + 7) & ~(size_t)7);
+	struct rec *r;
+
+	if (type != R_FILES && t->logged < t->fl.n) {
+		size_t nf = t->fl.n - t->logged;
+
+		t->logged = t->fl.n;
+		memcpy(log_add(t, R_FILES, 0, sizeof(nf)), &nf, sizeof(nf));
+	}
+	if (t->loglen + need > t->logcap) {
+		t->logcap = t->logcap ? t->logcap * 2 : 4096;
+		if (t->logcap < t->loglen + need)
+			t->logcap = t->loglen + need;
+		t->log = xrealloc(t->log, t->logcap);
+	}
+	r = (struct rec *)(t->log + t->loglen);
+	*r = (struct rec){type, kind, len};
+	t->loglen += need;
+	return r + 1;
+}
+
+/* msg_hook of a worker: the message waits in its task's log. */
+static void
+log_msg(void *arg, enum msg_kind kind, const char *text)
+{
+	struct walk *w = arg;
+	size_t len = strlen(text) + 1;
+
+	memcpy(log_add(w->task, R_MSG, kind, len), text, len);
+}
+
+static void
+log_tasks(struct task *t, struct task **v, size_t n)
+{
+	size_t *p = log_add(t, R_TASKS, 0, sizeof(n) + n * sizeof(*v));
+
+	*p = n;
+	memcpy(p + 1, v, n * sizeof(*v));
+}
+
 /*
  * A temporary left by kill -9.  With two links or more it is a link to a
  * master whose other name survives: removed at once.  With one link it is
  * a duplicate that was being replaced (or a clone being made): kept for
  * group.c, which removes it only if another file holds the same bytes.
+ * Two leftovers may be the last two links of one file, met by two walk
+ * threads at once: it is looked at again until one of the two cases
+ * holds when it is acted on.
  */
 static void
-leftover(struct walk *w, struct dnode *dir, int dirfd, const char *name,
-	 const struct stat *st)
+leftover(struct filelist *fl, struct pathbuf *pb, struct dnode *dir,
+	 int dirfd, const char *name, const struct stat *seen, uint32_t op)
 {
-	struct filelist *fl = w->fl;
-	const char *path = path_of(&w->pb, dir, name);
+	const char *path = path_of(pb, dir, name);
+	struct stat st = *seen;
 
 	if (opts.dry_run) {
 		verbose(2, "Skipped (temporary of an interrupted run) %s", path);
 		return;
 	}
-	if (st->st_nlink < 2) {
-		fl->orphans = xrealloc(fl->orphans, (fl->norphans + 1) *
-							    sizeof(*fl->orphans));
-		fill_fent(&fl->orphans[fl->norphans++], dir, name, st, w->op,
-			  0);
-		return;
-	}
-	if (replace_remove_stale(dirfd, name, path, st) == 1) {
-		fl->stale = xrealloc(fl->stale, (fl->nstale + 1) *
-							sizeof(*fl->stale));
-		fl->stale[fl->nstale++] = (struct devino){st->st_dev,
-							  st->st_ino};
+	for (int tries = 0; tries < 3; tries++) {
+		int rc;
+
+		if (tries && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				warnerr(errno, "cannot read %s", path);
+			return;
+		}
+		if (!S_ISREG(st.st_mode))
+			return;
+		if (st.st_nlink < 2) {
+			fl->orphans = xrealloc(fl->orphans,
+					       (fl->norphans + 1) *
+						       sizeof(*fl->orphans));
+			fill_fent(&fl->orphans[fl->norphans++], dir, name,
+				  &st, op, 0);
+			return;
+		}
+		rc = replace_remove_stale(dirfd, name, path, &st);
+		if (rc == 1) {
+			fl->stale = xrealloc(fl->stale, (fl->nstale + 1) *
+							    sizeof(*fl->stale));
+			fl->stale[fl->nstale++] = (struct devino){st.st_dev,
+								  st.st_ino};
+		}
+		if (rc != 0)
+			return;
+		/* gone, or no longer that file with two links: look again */
 	}
 }
 
@@ -138,7 +285,7 @@ consider_file(struct walk *w, struct dnode *dir, int dirfd, const char *name,
 	uint64_t sz;
 
 	if (dirfd >= 0 && is_temp_name(name)) {
-		leftover(w, dir, dirfd, name, st);
+		leftover(w->fl, &w->pb, dir, dirfd, name, st, w->op);
 		return;
 	}
 	if (opts.include.n || opts.exclude.n || opts.verbose >= 2)
@@ -154,6 +301,7 @@ consider_file(struct walk *w, struct dnode *dir, int dirfd, const char *name,
 		}
 	}
 	w->fl->files++;
+	__atomic_add_fetch(&files_seen, 1, __ATOMIC_RELAXED);
 	sz = opts.real_size ? (uint64_t)st->st_blocks * 512
 			    : (uint64_t)st->st_size;
 	if (sz < opts.min_size) {
@@ -181,15 +329,15 @@ close_frame_fd(struct walk *w, struct frame *f)
 	}
 }
 
-/* Keeps at most MAX_DIR_FDS directories open: close the shallowest. */
+/* Keeps at most max_fds directories open: close the shallowest. */
 static void
 limit_fds(struct walk *w)
 {
-	for (size_t i = 0; w->nopen > MAX_DIR_FDS && i + 1 < w->n; i++)
+	for (size_t i = 0; w->nopen > w->max_fds && i + 1 < w->n; i++)
 		close_frame_fd(w, &w->st[i]);
 }
 
-static int
+static void
 push_frame(struct walk *w, struct dnode *d, int fd, const struct stat *st)
 {
 	struct frame *f;
@@ -199,10 +347,10 @@ push_frame(struct walk *w, struct dnode *d, int fd, const struct stat *st)
 		w->st = xrealloc(w->st, w->cap * sizeof(*w->st));
 	}
 	f = &w->st[w->n++];
-	*f = (struct frame){d, fd, st->st_dev, st->st_ino, NULL, 0, 0, 0};
+	*f = (struct frame){.d = d, .fd = fd, .dev = st->st_dev,
+			    .ino = st->st_ino};
 	w->nopen++;
 	limit_fds(w);
-	return 0;
 }
 
 static void
@@ -251,6 +399,21 @@ read_entry(struct walk *w, struct frame *f, const char *name,
 }
 
 /*
+ * The poll point of the walk, per entry: the main thread's sig_check; a
+ * worker only stops (the main thread will see the signal).
+ */
+static __thread int is_worker;	/* a thread started by walk_parallel */
+
+static int
+stopped(void)
+{
+	if (is_worker)
+		return got_signal != 0;
+	sig_check();
+	return 0;
+}
+
+/*
  * Reads the whole directory with getdents64 on the frame's descriptor
  * (no DIR stream: no dup, no extra fstat per directory): files are
  * considered, subdirectories kept for later.
@@ -258,11 +421,10 @@ read_entry(struct walk *w, struct frame *f, const char *name,
 static void
 read_dir(struct walk *w, struct frame *f)
 {
-	static char buf[64 * 1024] __attribute__((aligned(8)));
 	size_t cap = 0, before = w->fl->n;
 
 	for (;;) {
-		long n = syscall(SYS_getdents64, f->fd, buf, sizeof(buf));
+		long n = syscall(SYS_getdents64, f->fd, w->buf, GETDENTS_BUF);
 
 		if (n < 0) {
 			warnerr(errno, "cannot read %s",
@@ -272,14 +434,55 @@ read_dir(struct walk *w, struct frame *f)
 		if (n == 0)
 			break;
 		for (long off = 0; off < n;) {
-			const struct dent64 *de = (const void *)(buf + off);
+			const struct dent64 *de = (const void *)(w->buf + off);
 
-			sig_check();
+			if (stopped())
+				return;
 			read_entry(w, f, de->d_name, de->d_type, &cap);
 			off += de->d_reclen;
 		}
 	}
 	f->has_files = w->fl->n > before;
+}
+
+/*
+ * Checks a directory just opened as d: the filters of enter(), then the
+ * type and --mount.  Returns fd (with *st filled), or -1 with fd closed.
+ */
+static int
+check_dir(struct walk *w, struct dnode *d, int fd, struct stat *st)
+{
+	if (fd < 0) {
+		/* vanished, or became a symlink: not ours to follow */
+		if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR)
+			warnerr(errno, "cannot read %s",
+				path_of(&w->pb, d, NULL));
+		return -1;
+	}
+	if (fstat(fd, st) < 0 || !S_ISDIR(st->st_mode)) {
+		warnerr(errno, "cannot read %s", path_of(&w->pb, d, NULL));
+		close(fd);
+		return -1;
+	}
+	if (opts.mount && (uint64_t)st->st_dev != w->rootdev) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+excluded_subtree(struct walk *w, struct dnode *d)
+{
+	const char *path;
+
+	if (!opts.exclude_subtree.n)
+		return 0;
+	path = path_of(&w->pb, d, NULL);
+	if (!regex_any(&opts.exclude_subtree, path))
+		return 0;
+	verbose(2, "Skipped (excluded subtree) %s", path);
+	return 1;
 }
 
 /* Opens subdirectory d of frame f and pushes it, unless filtered out. */
@@ -289,39 +492,19 @@ enter(struct walk *w, struct frame *f, struct dnode *d)
 	struct stat st;
 	int fd;
 
-	if (opts.exclude_subtree.n) {
-		const char *path = path_of(&w->pb, d, NULL);
-
-		if (regex_any(&opts.exclude_subtree, path)) {
-			verbose(2, "Skipped (excluded subtree) %s", path);
-			return;
-		}
-	}
+	if (excluded_subtree(w, d))
+		return;
 	fd = openat(f->fd, d->name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC |
 			    O_NONBLOCK);
-	if (fd < 0) {
-		/* vanished, or became a symlink: not ours to follow */
-		if (errno != ENOENT && errno != ELOOP && errno != ENOTDIR)
-			warnerr(errno, "cannot read %s",
-				path_of(&w->pb, d, NULL));
-		return;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		warnerr(errno, "cannot read %s", path_of(&w->pb, d, NULL));
-		close(fd);
-		return;
-	}
-	if (opts.mount && (uint64_t)st.st_dev != w->rootdev) {
-		close(fd);
-		return;
-	}
-	push_frame(w, d, fd, &st);
+	fd = check_dir(w, d, fd, &st);
+	if (fd >= 0)
+		push_frame(w, d, fd, &st);
 }
 
 /*
  * Pops the finished top frame; reopens its parent through ".." if the
- * parent's descriptor was closed to stay under MAX_DIR_FDS.
+ * parent's descriptor was closed to stay under max_fds.
  */
 static void
 leave(struct walk *w)
@@ -329,6 +512,10 @@ leave(struct walk *w)
 	struct frame *c = &w->st[--w->n];
 	struct frame *p = w->n ? &w->st[w->n - 1] : NULL;
 
+	if (c->ngiven) {
+		log_tasks(w->task, c->given, c->ngiven);
+		free(c->given);
+	}
 	if (p && p->fd < 0) {
 		struct stat st;
 		int fd = c->fd >= 0 ? openat(c->fd, "..",
@@ -359,30 +546,339 @@ leave(struct walk *w)
 	free(c->subs);
 }
 
+/* ---- tasks --------------------------------------------------------------- */
+
+static struct task *
+task_new(struct dnode *d, int fd)
+{
+	struct task *t = xcalloc(1, sizeof(*t));
+
+	t->d = d;
+	t->fd = fd;
+	return t;
+}
+
+static void
+queue_push(struct shared *sh, struct task **v, size_t n)
+{
+	pthread_mutex_lock(&sh->lock);
+	if (sh->nq + n > sh->capq) {
+		sh->capq = (sh->nq + n) * 2;
+		sh->q = xrealloc(sh->q, sh->capq * sizeof(*sh->q));
+	}
+	/* a stack: the first donated is taken first */
+	for (size_t i = n; i-- > 0;)
+		sh->q[sh->nq++] = v[i];
+	__atomic_store_n(&sh->hungry, 0, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&sh->cond);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/*
+ * Opens subdirectory d of frame f for a task of its own, t, as enter()
+ * would, with the messages of that in t's log.
+ */
+static void
+enter_task(struct walk *w, struct frame *f, struct task *t)
+{
+	struct task *mine = w->task;
+
+	w->task = t;
+	if (!excluded_subtree(w, t->d)) {
+		int fd = openat(f->fd, t->d->name,
+				O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					O_CLOEXEC | O_NONBLOCK);
+
+		t->fd = check_dir(w, t->d, fd, &t->st);
+	}
+	w->task = mine;
+}
+
+/*
+ * A thread is idle: give it the last subdirectories not yet entered (at
+ * most DONATE) of the shallowest directory that has some, the top one
+ * only if it has two or more (its last one is as good walked here).
+ * They are opened here, as enter() would, so that the walk never
+ * resolves a path; they come back in order when that directory is left,
+ * after its other subdirectories and before what was donated from it
+ * earlier.
+ */
+#define DONATE 8
+
+static void
+donate(struct walk *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct frame *f = &w->st[i];
+		size_t left = f->nsub - f->isub, k;
+		struct task **v;
+
+		if (!left || (i + 1 == w->n && left < 2))
+			continue;
+		if (f->fd < 0)
+			continue;	/* closed for the limit: keep it */
+		k = left < DONATE ? left : DONATE;
+		if (i + 1 == w->n && k == left)
+			k = left - 1;	/* the top keeps something to do */
+		v = xmalloc((k + f->ngiven) * sizeof(*v));
+		f->nsub -= k;
+		for (size_t j = 0; j < k; j++) {
+			v[j] = task_new(f->subs[f->nsub + j], -1);
+			enter_task(w, f, v[j]);
+		}
+		if (f->ngiven)
+			memcpy(v + k, f->given, f->ngiven * sizeof(*v));
+		free(f->given);
+		f->given = v;
+		f->ngiven += k;
+		queue_push(w->sh, v, k);
+		return;
+	}
+}
+
 static void
 walk_tree(struct walk *w, struct dnode *root, int fd, const struct stat *st)
 {
-	w->rootdev = st->st_dev;
 	push_frame(w, root, fd, st);
 	read_dir(w, &w->st[0]);
 	while (w->n) {
 		struct frame *f = &w->st[w->n - 1];
 		size_t before = w->n;
 
+		if (w->sh && got_signal)
+			break;
 		if (f->isub == f->nsub) {
 			leave(w);
 			continue;
 		}
+		if (w->sh && __atomic_load_n(&w->sh->hungry, __ATOMIC_RELAXED))
+			donate(w);
+		if (f->isub == f->nsub)
+			continue;
 		enter(w, f, f->subs[f->isub++]);
 		if (w->n > before)
 			read_dir(w, &w->st[w->n - 1]);
 	}
+	/* interrupted: no replay will follow */
+	while (w->n) {
+		struct frame *f = &w->st[--w->n];
+
+		close_frame_fd(w, f);
+		free(f->subs);
+		free(f->given);
+	}
+}
+
+/* Walks task t (on any thread), whose root is open as t->fd, or not. */
+static void
+task_walk(struct walk *w, struct task *t)
+{
+	w->task = t;
+	w->fl = &t->fl;
+	msg_hook = log_msg;
+	msg_hook_arg = w;
+	if (t->fd >= 0)
+		walk_tree(w, t->d, t->fd, &t->st);
+	msg_hook = NULL;
+	msg_hook_arg = NULL;
+	w->task = NULL;
+}
+
+static void *
+worker(void *arg)
+{
+	struct shared *sh = arg;
+	struct walk w = {.sh = sh, .rootdev = sh->rootdev, .op = sh->op,
+			 .max_fds = sh->max_fds};
+
+	w.buf = xmalloc(GETDENTS_BUF);
+	pthread_mutex_lock(&sh->lock);
+	for (;;) {
+		struct task *t;
+
+		while (!sh->nq && !sh->done) {
+			if (++sh->idle == nthreads) {
+				sh->done = 1;
+				pthread_cond_broadcast(&sh->cond);
+			} else {
+				__atomic_store_n(&sh->hungry, 1,
+						 __ATOMIC_RELAXED);
+				pthread_cond_wait(&sh->cond, &sh->lock);
+			}
+			sh->idle--;
+		}
+		if (!sh->nq)
+			break;
+		t = sh->q[--sh->nq];
+		if (!sh->nq && sh->idle)
+			__atomic_store_n(&sh->hungry, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&sh->lock);
+		task_walk(&w, t);
+		pthread_mutex_lock(&sh->lock);
+	}
+	pthread_mutex_unlock(&sh->lock);
+	free(w.st);
+	free(w.buf);
+	pathbuf_release(&w.pb);
+	return NULL;
+}
+
+static void *
+worker_thread(void *arg)
+{
+	is_worker = 1;
+	return worker(arg);
+}
+
+static void
+append_files(struct filelist *fl, const struct fent *v, size_t n)
+{
+	if (fl->n + n > fl->cap) {
+		while (fl->n + n > fl->cap)
+			fl->cap = fl->cap ? fl->cap * 2 : 1024;
+		fl->v = xrealloc(fl->v, fl->cap * sizeof(*fl->v));
+	}
+	for (size_t i = 0; i < n; i++) {
+		fl->v[fl->n] = v[i];
+		fl->v[fl->n].seq = (uint32_t)fl->n;
+		fl->n++;
+	}
+}
+
+/* Appends the leftovers that task list from found to fl's. */
+static void
+merge_leftovers(struct filelist *fl, struct filelist *from)
+{
+	if (from->norphans) {
+		fl->orphans = xrealloc(fl->orphans,
+				       (fl->norphans + from->norphans) *
+					       sizeof(*fl->orphans));
+		memcpy(fl->orphans + fl->norphans, from->orphans,
+		       from->norphans * sizeof(*fl->orphans));
+		fl->norphans += from->norphans;
+	}
+	if (from->nstale) {
+		fl->stale = xrealloc(fl->stale, (fl->nstale + from->nstale) *
+							sizeof(*fl->stale));
+		memcpy(fl->stale + fl->nstale, from->stale,
+		       from->nstale * sizeof(*fl->stale));
+		fl->nstale += from->nstale;
+	}
+	free(from->orphans);
+	free(from->stale);
+}
+
+/*
+ * The main thread, after the walk: the tasks' files appended to fl and
+ * their messages printed, in the one-thread order (see the top).
+ */
+static void
+replay(struct filelist *fl, struct task *root)
+{
+	struct cursor {
+		struct task *t;
+		size_t off, fpos;
+	} *stk = xmalloc(sizeof(*stk));
+	size_t n = 1, cap = 1;
+
+	stk[0] = (struct cursor){root, 0, 0};
+	while (n) {
+		struct cursor *c = &stk[n - 1];
+		struct task *t = c->t;
+		const struct rec *r;
+		const void *p;
+
+		if (c->off >= t->loglen) {
+			append_files(fl, t->fl.v + c->fpos, t->fl.n - c->fpos);
+			fl->files += t->fl.files;
+			merge_leftovers(fl, &t->fl);
+			free(t->fl.v);
+			free(t->log);
+			free(t);
+			n--;
+			continue;
+		}
+		r = (const struct rec *)(t->log + c->off);
+		p = r + 1;
+		c->off += sizeof(*r) + ((r->len + 7) & ~(size_t)7);
+		switch (r->type) {
+		case R_FILES: {
+			size_t nf = *(const size_t *)p;
+
+			append_files(fl, t->fl.v + c->fpos, nf);
+			c->fpos += nf;
+			break;
+		}
+		case R_MSG:
+			msg_replay((enum msg_kind)r->kind, p);
+			break;
+		case R_TASKS: {
+			size_t k = *(const size_t *)p;
+			struct task *const *v = (struct task *const *)
+						((const size_t *)p + 1);
+
+			if (n + k > cap) {
+				cap = (n + k) * 2;
+				stk = xrealloc(stk, cap * sizeof(*stk));
+			}
+			/* the first donated on top */
+			for (size_t i = k; i-- > 0;)
+				stk[n++] = (struct cursor){v[i], 0, 0};
+			break;
+		}
+		}
+	}
+	free(stk);
+}
+
+/* Walks the tree under root (open as fd) with nthreads threads. */
+static void
+walk_parallel(struct filelist *fl, struct dnode *root, int fd,
+	      const struct stat *st, uint32_t op)
+{
+	struct shared sh = {.rootdev = st->st_dev, .op = op};
+	struct task *t = task_new(root, fd);
+	pthread_t *tid = xcalloc(nthreads, sizeof(*tid));
+	unsigned started = 0;
+	sigset_t set, old;
+
+	sh.max_fds = MAX_DIR_FDS / nthreads < 8 ? 8 : MAX_DIR_FDS / nthreads;
+	pthread_mutex_init(&sh.lock, NULL);
+	pthread_cond_init(&sh.cond, NULL);
+	t->st = *st;
+	sh.q = xmalloc(sizeof(*sh.q));
+	sh.capq = 1;
+	sh.q[sh.nq++] = t;
+	/* signals are for the main thread, which polls for them */
+	sigfillset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	for (unsigned i = 1; i < nthreads; i++) {
+		if (pthread_create(&tid[i], NULL, worker_thread, &sh) != 0)
+			break;
+		started++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (started + 1 < nthreads) {
+		/* fewer threads than counted: let the idle count agree */
+		pthread_mutex_lock(&sh.lock);
+		nthreads = started + 1;
+		pthread_mutex_unlock(&sh.lock);
+	}
+	worker(&sh);
+	for (unsigned i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+	free(tid);
+	free(sh.q);
+	pthread_cond_destroy(&sh.cond);
+	pthread_mutex_destroy(&sh.lock);
+	sig_check();
+	replay(fl, t);
 }
 
 void
 walk_operand(struct filelist *fl, const char *operand, uint32_t op)
 {
-	struct walk w = {.fl = fl, .op = op};
+	struct walk w = {.fl = fl, .op = op, .max_fds = MAX_DIR_FDS};
 	char *rp = realpath(operand, NULL);
 	struct stat st;
 	int fd;
@@ -414,8 +910,13 @@ walk_operand(struct filelist *fl, const char *operand, uint32_t op)
 			warnerr(errno, "cannot read %s", rp);
 			if (fd >= 0)
 				close(fd);
+		} else if (nthreads > 1 && opts.verbose < 2) {
+			walk_parallel(fl, root, fd, &st, op);
 		} else {
+			w.rootdev = st.st_dev;
+			w.buf = xmalloc(GETDENTS_BUF);
 			walk_tree(&w, root, fd, &st);
+			free(w.buf);
 		}
 	}
 	free(w.st);
