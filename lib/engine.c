@@ -459,6 +459,17 @@ split(struct ctx *e, const struct range *r, size_t n,
  * is given back by live_keys.  Slots are independent, so several threads
  * may run read_slot for one range.
  */
+/*
+ * A range of at most NOHASH_MAX members is not hashed: all its blocks
+ * fall in one run of label_by_bytes, and each is compared with the
+ * representatives found so far.  When the members are equal, which is
+ * when blocks are big, that is one memcmp each instead of a hash and a
+ * memcmp each (the 6 x 1 GiB corpus, dry run: 0.66-0.79 -> 0.53-0.54 s,
+ * user time 0.39-0.50 -> 0.15-0.16 s); at worst, eight different blocks,
+ * 28 memcmps that mostly stop early.
+ */
+#define NOHASH_MAX 8
+
 struct readjob {
 	struct ctx *e;
 	const struct range *r;
@@ -504,7 +515,7 @@ read_slot(void *arg, size_t i, unsigned worker)
 	}
 	if (rc == 1)
 		mb->at_eof = 1;
-	e->hashes[i] = XXH3_64bits(dst, j->b);
+	e->hashes[i] = j->r->len > NOHASH_MAX ? XXH3_64bits(dst, j->b) : 0;
 }
 
 /* Work worth waking the other threads for. */

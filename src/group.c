@@ -166,7 +166,7 @@ refresh_stale(struct filelist *fl)
 		return;
 	qsort(fl->stale, fl->nstale, sizeof(*fl->stale), cmp_devino);
 	for (size_t i = 0; i < fl->n; i++) {
-		struct fent *f = &fl->v[i];
+		struct fent *f = fl->p[i];
 		struct devino key = {f->dev, f->ino};
 		struct stat st;
 
@@ -890,8 +890,9 @@ resolve_orphans(struct filelist *fl, struct hl_engine *eng)
 		}
 		v[n++] = of;
 		for (size_t i = 0; i < fl->n; i++) {
-			if (fl->v[i].dev == of->dev && fl->v[i].size == of->size)
-				v[n++] = &fl->v[i];
+			if (fl->p[i]->dev == of->dev &&
+			    fl->p[i]->size == of->size)
+				v[n++] = fl->p[i];
 		}
 		cls = xmalloc(n * sizeof(*cls));
 		err = xmalloc(n * sizeof(*err));
@@ -923,14 +924,12 @@ resolve_orphans(struct filelist *fl, struct hl_engine *eng)
 void
 group_run(struct filelist *fl, struct hl_engine *eng)
 {
-	struct fent **order = xmalloc((fl->n ? fl->n : 1) * sizeof(*order));
+	struct fent **order = fl->p;	/* sorted in place */
 
 	refresh_stale(fl);
-	for (size_t i = 0; i < fl->n; i++)
-		order[i] = &fl->v[i];
-	qsort(order, fl->n, sizeof(*order), cmp_size_inode);
 	hl_engine_set_interrupt(eng, interrupted, NULL);
 	resolve_orphans(fl, eng);
+	qsort(order, fl->n, sizeof(*order), cmp_size_inode);
 	for (size_t i = 0, j; i < fl->n; i = j) {
 		for (j = i + 1; j < fl->n && order[j]->dev == order[i]->dev &&
 				order[j]->size == order[i]->size;
@@ -952,5 +951,4 @@ group_run(struct filelist *fl, struct hl_engine *eng)
 	}
 	batch_flush(eng);
 	batch_release();
-	free(order);
 }

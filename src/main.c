@@ -83,7 +83,8 @@ main(int argc, char **argv)
 	group_run(&fl, eng);
 	hl_engine_stats(eng, &engine_stats);
 	hl_engine_free(eng);
-	free(fl.v);
+	free(fl.p);
+	fent_release();
 	progress_end();
 
 	if (!opts.list)

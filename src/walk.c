@@ -168,16 +168,57 @@ fill_fent(struct fent *f, struct dnode *dir, const char *name,
 	};
 }
 
+/*
+ * Records come from per-thread chunks, so that walk threads need no lock
+ * but once a chunk; every chunk is listed for fent_release.
+ */
+#define FENT_CHUNK 4096
+
+static __thread struct fent *chunk_cur;
+static __thread size_t chunk_left;
+static struct fent **chunks;
+static size_t nchunks;
+static pthread_mutex_t chunks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct fent *
+fent_new(void)
+{
+	if (!chunk_left) {
+		chunk_cur = xmalloc(FENT_CHUNK * sizeof(*chunk_cur));
+		chunk_left = FENT_CHUNK;
+		pthread_mutex_lock(&chunks_lock);
+		chunks = xrealloc(chunks, (nchunks + 1) * sizeof(*chunks));
+		chunks[nchunks++] = chunk_cur;
+		pthread_mutex_unlock(&chunks_lock);
+	}
+	chunk_left--;
+	return chunk_cur++;
+}
+
+void
+fent_release(void)
+{
+	for (size_t i = 0; i < nchunks; i++)
+		free(chunks[i]);
+	free(chunks);
+	chunks = NULL;
+	nchunks = 0;
+	chunk_cur = NULL;
+	chunk_left = 0;
+}
+
 static void
 add_fent(struct filelist *fl, struct dnode *dir, const char *name,
 	 const struct stat *st, uint32_t op)
 {
+	struct fent *f = fent_new();
+
 	if (fl->n == fl->cap) {
 		fl->cap = fl->cap ? fl->cap * 2 : 1024;
-		fl->v = xrealloc(fl->v, fl->cap * sizeof(*fl->v));
+		fl->p = xrealloc(fl->p, fl->cap * sizeof(*fl->p));
 	}
-	fill_fent(&fl->v[fl->n], dir, name, st, op, (uint32_t)fl->n);
-	fl->n++;
+	fill_fent(f, dir, name, st, op, (uint32_t)fl->n);
+	fl->p[fl->n++] = f;
 }
 
 /* ---- the log of a task ------------------------------------------------ */
@@ -731,17 +772,16 @@ worker_thread(void *arg)
 }
 
 static void
-append_files(struct filelist *fl, const struct fent *v, size_t n)
+append_files(struct filelist *fl, struct fent *const *v, size_t n)
 {
 	if (fl->n + n > fl->cap) {
 		while (fl->n + n > fl->cap)
 			fl->cap = fl->cap ? fl->cap * 2 : 1024;
-		fl->v = xrealloc(fl->v, fl->cap * sizeof(*fl->v));
+		fl->p = xrealloc(fl->p, fl->cap * sizeof(*fl->p));
 	}
 	for (size_t i = 0; i < n; i++) {
-		fl->v[fl->n] = v[i];
-		fl->v[fl->n].seq = (uint32_t)fl->n;
-		fl->n++;
+		v[i]->seq = (uint32_t)fl->n;
+		fl->p[fl->n++] = v[i];
 	}
 }
 
@@ -789,10 +829,10 @@ replay(struct filelist *fl, struct task *root)
 		const void *p;
 
 		if (c->off >= t->loglen) {
-			append_files(fl, t->fl.v + c->fpos, t->fl.n - c->fpos);
+			append_files(fl, t->fl.p + c->fpos, t->fl.n - c->fpos);
 			fl->files += t->fl.files;
 			merge_leftovers(fl, &t->fl);
-			free(t->fl.v);
+			free(t->fl.p);
 			free(t->log);
 			free(t);
 			n--;
@@ -805,7 +845,7 @@ replay(struct filelist *fl, struct task *root)
 		case R_FILES: {
 			size_t nf = *(const size_t *)p;
 
-			append_files(fl, t->fl.v + c->fpos, nf);
+			append_files(fl, t->fl.p + c->fpos, nf);
 			c->fpos += nf;
 			break;
 		}
