@@ -414,13 +414,12 @@ refuse(int rc, const struct rpath *d)
 	return rc;
 }
 
+/* Closing the descriptor ends its lease: no F_UNLCK call needed. */
 static void
 let_go(struct held *h)
 {
 	if (h->fd < 0)
 		return;
-	if (h->leased)
-		fcntl(h->fd, F_SETLEASE, F_UNLCK);
 	close(h->fd);
 	h->fd = -1;
 }
