@@ -93,6 +93,8 @@ struct pathbuf {
 };
 
 void *arena_alloc(size_t n);
+/* Frees every name and directory node (at the end of the run). */
+void arena_release(void);
 struct dnode *dnode_new(struct dnode *parent, const char *name, size_t len,
 			uint32_t op);
 char *arena_strdup(const char *s, size_t len);

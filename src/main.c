@@ -89,6 +89,7 @@ main(int argc, char **argv)
 
 	if (!opts.list)
 		report_end();
+	arena_release();
 	if (fflush(stdout) != 0)
 		warnerr(errno, "write error");
 	return had_warning ? 1 : 0;

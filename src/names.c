@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,15 @@
 #define ARENA_CHUNK (1u << 20)
 #define CHUNK_PATH 3072		/* bytes per openat2 call, below PATH_MAX */
 
-/* one arena per thread: the walk runs on several */
+/*
+ * One arena per thread (the walk runs on several), its chunks listed for
+ * arena_release: a walk thread's own pointer to its chunk ends with it.
+ */
 static __thread char *arena_cur;
 static __thread size_t arena_left;
+static char **arena_chunks;
+static size_t arena_nchunks;
+static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void *
 arena_alloc(size_t n)
@@ -48,11 +55,28 @@ arena_alloc(size_t n)
 
 		arena_cur = xmalloc(sz);
 		arena_left = sz;
+		pthread_mutex_lock(&arena_lock);
+		arena_chunks = xrealloc(arena_chunks, (arena_nchunks + 1) *
+							      sizeof(*arena_chunks));
+		arena_chunks[arena_nchunks++] = arena_cur;
+		pthread_mutex_unlock(&arena_lock);
 	}
 	p = arena_cur;
 	arena_cur += n;
 	arena_left -= n;
 	return p;
+}
+
+void
+arena_release(void)
+{
+	for (size_t i = 0; i < arena_nchunks; i++)
+		free(arena_chunks[i]);
+	free(arena_chunks);
+	arena_chunks = NULL;
+	arena_nchunks = 0;
+	arena_cur = NULL;
+	arena_left = 0;
 }
 
 char *
