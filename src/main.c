@@ -10,10 +10,33 @@
 #include "hardlink.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+/*
+ * Grows the kernel's descriptor table to n entries now, while the process
+ * has one thread.  Once it has more, each doubling of the table (at 256,
+ * 512, 1024... open descriptors: the directories the walk keeps, the files
+ * of a big group) waits for an RCU grace period, 8-9 ms each here: 2,000
+ * files of one size took 144 ms with two threads against 98 ms with one.
+ * The table is kernel memory (8 bytes an entry), never shrunk.
+ */
+#define FD_TABLE 65536u
+
+static void
+grow_fd_table(unsigned n)
+{
+	int fd = open("/", O_PATH | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (n > 1 && (unsigned)fd < n - 1 && dup2(fd, (int)n - 1) >= 0)
+		close((int)n - 1);
+	close(fd);
+}
 
 /*
  * Splits the descriptor limit, raised to the hard limit: a quarter (at
@@ -43,6 +66,7 @@ open_budget(void)
 	if (engine > 65536)
 		engine = 65536;
 	dnode_fd_budget((unsigned)(rl.rlim_cur - reserve - engine));
+	grow_fd_table(rl.rlim_cur < FD_TABLE ? (unsigned)rl.rlim_cur : FD_TABLE);
 	return (unsigned)engine;
 }
 
