@@ -10,7 +10,6 @@
 #include "hardlink.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -29,13 +28,13 @@
 static void
 grow_fd_table(unsigned n)
 {
-	int fd = open("/", O_PATH | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (n > 1 && (unsigned)fd < n - 1 && dup2(fd, (int)n - 1) >= 0)
-		close((int)n - 1);
-	close(fd);
+	/* a copy of any standard descriptor that is open will do */
+	for (int fd = STDERR_FILENO; n > 3 && fd >= 0; fd--) {
+		if (dup2(fd, (int)n - 1) >= 0) {
+			close((int)n - 1);
+			return;
+		}
+	}
 }
 
 /*

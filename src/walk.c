@@ -47,6 +47,7 @@
 
 #define MAX_DIR_FDS 48	/* per walk; divided among the threads */
 #define MAX_THREADS 8	/* of the walk: 8 x 8 descriptors at most */
+#define SPAWN_AFTER 2048	/* entries the main thread reads alone */
 #define GETDENTS_BUF (64 * 1024)
 
 static unsigned nthreads = 1;
@@ -97,12 +98,17 @@ struct shared {
 	struct task **q;	/* tasks not yet taken */
 	size_t nq, capq;
 	unsigned idle;		/* threads waiting for a task */
+	unsigned running;	/* threads walking, the main one included */
+	pthread_t tid[MAX_THREADS];
+	int spawned;		/* the other threads were started */
 	int done;
 	int hungry;		/* atomic: idle threads and nothing queued */
 	unsigned max_fds;	/* directory descriptors per thread */
 	uint64_t rootdev;
 	uint32_t op;
 };
+static void spawn(struct shared *sh);
+
 
 struct frame {
 	struct dnode *d;
@@ -127,6 +133,7 @@ struct walk {
 	char *buf;		/* for getdents64 */
 	struct task *task;	/* logging: a worker of a parallel walk */
 	struct shared *sh;	/* NULL: walking alone */
+	size_t seen;		/* entries read (the main thread's count) */
 };
 
 int
@@ -480,6 +487,9 @@ read_dir(struct walk *w, struct frame *f)
 			if (stopped())
 				return;
 			read_entry(w, f, de->d_name, de->d_type, &cap);
+			if (w->sh && !is_worker && !w->sh->spawned &&
+			    ++w->seen == SPAWN_AFTER)
+				spawn(w->sh);
 			off += de->d_reclen;
 		}
 	}
@@ -738,7 +748,7 @@ worker(void *arg)
 		struct task *t;
 
 		while (!sh->nq && !sh->done) {
-			if (++sh->idle == nthreads) {
+			if (++sh->idle == sh->running) {
 				sh->done = 1;
 				pthread_cond_broadcast(&sh->cond);
 			} else {
@@ -871,16 +881,38 @@ replay(struct filelist *fl, struct task *root)
 	free(stk);
 }
 
-/* Walks the tree under root (open as fd) with nthreads threads. */
+/*
+ * Starts the other walk threads; called by the main thread once the tree
+ * proves big enough (SPAWN_AFTER entries), so that a small tree such as
+ * dracut's costs no thread at all.
+ */
+static void
+spawn(struct shared *sh)
+{
+	sigset_t set, old;
+
+	/* signals are for the main thread, which polls for them */
+	sigfillset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	pthread_mutex_lock(&sh->lock);
+	sh->spawned = 1;
+	for (unsigned i = 1; i < nthreads; i++) {
+		if (pthread_create(&sh->tid[sh->running], NULL, worker_thread,
+				   sh) != 0)
+			break;
+		sh->running++;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Walks the tree under root (open as fd) with up to nthreads threads. */
 static void
 walk_parallel(struct filelist *fl, struct dnode *root, int fd,
 	      const struct stat *st, uint32_t op)
 {
-	struct shared sh = {.rootdev = st->st_dev, .op = op};
+	struct shared sh = {.rootdev = st->st_dev, .op = op, .running = 1};
 	struct task *t = task_new(root, fd);
-	pthread_t *tid = xcalloc(nthreads, sizeof(*tid));
-	unsigned started = 0;
-	sigset_t set, old;
 
 	sh.max_fds = MAX_DIR_FDS / nthreads < 8 ? 8 : MAX_DIR_FDS / nthreads;
 	pthread_mutex_init(&sh.lock, NULL);
@@ -889,25 +921,9 @@ walk_parallel(struct filelist *fl, struct dnode *root, int fd,
 	sh.q = xmalloc(sizeof(*sh.q));
 	sh.capq = 1;
 	sh.q[sh.nq++] = t;
-	/* signals are for the main thread, which polls for them */
-	sigfillset(&set);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	for (unsigned i = 1; i < nthreads; i++) {
-		if (pthread_create(&tid[i], NULL, worker_thread, &sh) != 0)
-			break;
-		started++;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (started + 1 < nthreads) {
-		/* fewer threads than counted: let the idle count agree */
-		pthread_mutex_lock(&sh.lock);
-		nthreads = started + 1;
-		pthread_mutex_unlock(&sh.lock);
-	}
 	worker(&sh);
-	for (unsigned i = 1; i <= started; i++)
-		pthread_join(tid[i], NULL);
-	free(tid);
+	for (unsigned i = 1; i < sh.running; i++)
+		pthread_join(sh.tid[i], NULL);
 	free(sh.q);
 	pthread_cond_destroy(&sh.cond);
 	pthread_mutex_destroy(&sh.lock);
