@@ -929,7 +929,8 @@ group_run(struct filelist *fl, struct hl_engine *eng)
 	refresh_stale(fl);
 	hl_engine_set_interrupt(eng, interrupted, NULL);
 	resolve_orphans(fl, eng);
-	qsort(order, fl->n, sizeof(*order), cmp_size_inode);
+	if (fl->n)	/* no list at all when the walk found nothing */
+		qsort(order, fl->n, sizeof(*order), cmp_size_inode);
 	for (size_t i = 0, j; i < fl->n; i = j) {
 		for (j = i + 1; j < fl->n && order[j]->dev == order[i]->dev &&
 				order[j]->size == order[i]->size;

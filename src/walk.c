@@ -781,9 +781,16 @@ worker_thread(void *arg)
 	return worker(arg);
 }
 
+/* Appends from[start, start + n) to fl, numbering them in fl's order. */
 static void
-append_files(struct filelist *fl, struct fent *const *v, size_t n)
+append_files(struct filelist *fl, const struct filelist *from, size_t start,
+	     size_t n)
 {
+	struct fent *const *v;
+
+	if (!n)
+		return;		/* from->p may be NULL */
+	v = from->p + start;
 	if (fl->n + n > fl->cap) {
 		while (fl->n + n > fl->cap)
 			fl->cap = fl->cap ? fl->cap * 2 : 1024;
@@ -839,7 +846,7 @@ replay(struct filelist *fl, struct task *root)
 		const void *p;
 
 		if (c->off >= t->loglen) {
-			append_files(fl, t->fl.p + c->fpos, t->fl.n - c->fpos);
+			append_files(fl, &t->fl, c->fpos, t->fl.n - c->fpos);
 			fl->files += t->fl.files;
 			merge_leftovers(fl, &t->fl);
 			free(t->fl.p);
@@ -855,7 +862,7 @@ replay(struct filelist *fl, struct task *root)
 		case R_FILES: {
 			size_t nf = *(const size_t *)p;
 
-			append_files(fl, t->fl.p + c->fpos, nf);
+			append_files(fl, &t->fl, c->fpos, nf);
 			c->fpos += nf;
 			break;
 		}
