@@ -131,9 +131,9 @@ struct devino {
 };
 
 /*
- * The files found, in walk order: pointers to records that live in
- * chunks of their own (fent_new), so that putting the lists of several
- * walk threads together moves pointers, not records.
+ * The files found, in walk order: pointers to records that live in the
+ * arena (arena_alloc), so that putting the lists of several walk threads
+ * together moves pointers, not records.
  */
 struct filelist {
 	struct fent **p;
@@ -151,9 +151,6 @@ struct filelist {
  * walk_set_threads; default 1).
  */
 void walk_operand(struct filelist *fl, const char *operand, uint32_t op);
-/* A new record, from this thread's chunk; all freed by fent_release. */
-struct fent *fent_new(void);
-void fent_release(void);
 void walk_set_threads(unsigned n);
 /* Files found so far, on any thread (the progress line). */
 uint64_t walk_files_seen(void);

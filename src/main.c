@@ -107,7 +107,6 @@ main(int argc, char **argv)
 	hl_engine_stats(eng, &engine_stats);
 	hl_engine_free(eng);
 	free(fl.p);
-	fent_release();
 	progress_end();
 
 	if (!opts.list)

@@ -175,50 +175,12 @@ fill_fent(struct fent *f, struct dnode *dir, const char *name,
 	};
 }
 
-/*
- * Records come from per-thread chunks, so that walk threads need no lock
- * but once a chunk; every chunk is listed for fent_release.
- */
-#define FENT_CHUNK 4096
-
-static __thread struct fent *chunk_cur;
-static __thread size_t chunk_left;
-static struct fent **chunks;
-static size_t nchunks;
-static pthread_mutex_t chunks_lock = PTHREAD_MUTEX_INITIALIZER;
-
-struct fent *
-fent_new(void)
-{
-	if (!chunk_left) {
-		chunk_cur = xmalloc(FENT_CHUNK * sizeof(*chunk_cur));
-		chunk_left = FENT_CHUNK;
-		pthread_mutex_lock(&chunks_lock);
-		chunks = xrealloc(chunks, (nchunks + 1) * sizeof(*chunks));
-		chunks[nchunks++] = chunk_cur;
-		pthread_mutex_unlock(&chunks_lock);
-	}
-	chunk_left--;
-	return chunk_cur++;
-}
-
-void
-fent_release(void)
-{
-	for (size_t i = 0; i < nchunks; i++)
-		free(chunks[i]);
-	free(chunks);
-	chunks = NULL;
-	nchunks = 0;
-	chunk_cur = NULL;
-	chunk_left = 0;
-}
-
 static void
 add_fent(struct filelist *fl, struct dnode *dir, const char *name,
 	 const struct stat *st, uint32_t op)
 {
-	struct fent *f = fent_new();
+	/* in this thread's arena, with the names: no lock, freed at exit */
+	struct fent *f = arena_alloc(sizeof(*f));
 
 	if (fl->n == fl->cap) {
 		fl->cap = fl->cap ? fl->cap * 2 : 1024;

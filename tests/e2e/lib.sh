@@ -185,3 +185,24 @@ no_temporaries()
 	left=$(find "$1" -name '.hardlink-tmp-*' -o -name '*.hardlink-temporary')
 	[ -z "$left" ] || { echo "temporaries left: $left"; return 1; }
 }
+
+# as_nobody CMD ARGS...: runs CMD as user and group 65534, no groups.
+as_nobody()
+{
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+# nobody_can_run: we are root, have setpriv, and user 65534 can reach a
+# directory under $TEST_TMP and run $HARDLINK (the tests that run the
+# binary unprivileged need all three).
+nobody_can_run()
+{
+	[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 || return 1
+	_nb_probe=$(mktemp -d "$TEST_TMP/nobody-probe.XXXXXX") || return 1
+	chmod 755 "$_nb_probe"
+	_nb_rc=0
+	as_nobody sh -c 'cd "$1" && [ -x "$2" ]' sh "$_nb_probe" "$HARDLINK" \
+		2>/dev/null || _nb_rc=1
+	rmdir "$_nb_probe"
+	return $_nb_rc
+}

@@ -254,18 +254,9 @@ else
 fi
 
 # Can user 65534 run the binary and reach a directory under $TEST_TMP?
-chmod 755 "$probe"
-as_nobody()
-{
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
-can_nobody=no
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
-   as_nobody sh -c 'cd "$1" && [ -x "$2" ]' sh "$probe" "$HARDLINK" \
-	2>/dev/null; then
-	can_nobody=yes
-fi
 rmdir "$probe"
+can_nobody=no
+nobody_can_run && can_nobody=yes
 
 if [ $can_nobody = yes ]; then
 	expect_success 'unreadable directory: warning naming it, rest linked, exit 1' '

@@ -128,19 +128,8 @@ expect_success 'real run -j 8: the links the -j 1 dry run announced, in its orde
 	no_temporaries a && no_temporaries b
 '
 
-as_nobody()
-{
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
-probe=$(mktemp -d "$TEST_TMP/t0410-probe.XXXXXX")
-chmod 755 "$probe"
 can_nobody=no
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
-   as_nobody sh -c 'cd "$1" && [ -x "$2" ]' sh "$probe" "$HARDLINK" \
-	2>/dev/null; then
-	can_nobody=yes
-fi
-rmdir "$probe"
+nobody_can_run && can_nobody=yes
 
 if [ $can_nobody = yes ]; then
 	expect_success 'unreadable directories: the same warnings in walk order for -j 1 and 8' '

@@ -450,10 +450,6 @@ fi
 
 # --- an unprivileged user ----------------------------------------------------
 
-as_nobody()
-{
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
 can_nobody=no
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
    as_nobody test -x "$HARDLINK" 2>/dev/null; then
