@@ -20,17 +20,20 @@
  * one-thread walk whatever the number of threads: the policy and the
  * output depend on it.  A tree is walked as tasks, each a subtree that
  * one thread walks depth first exactly as above, into the task's own
- * list of files and log of messages.  When a thread is idle and no task
- * is queued, a busy thread donates the not yet entered subdirectories of
- * its shallowest directory that has some (the biggest pieces of work it
- * holds): each becomes a task, opened by path (openat2 without symlinks),
- * and the donor notes in its log where they belong, just before it leaves
- * that directory.  Once every thread is idle the main thread replays the
- * logs from the root task, descending into donated tasks where they were
- * noted: files are appended in one-thread order, messages printed, and
- * leftover temporaries (which a worker only notes) handled.  The walk
- * only reads until then.  With one thread, or -vv (a line per file, best
- * printed as it comes), the main thread walks alone and prints directly.
+ * list of files and log of messages.  The main thread starts alone and
+ * starts the others once it has read SPAWN_AFTER entries (a small tree
+ * costs no thread).  When a thread is idle and no task is queued, a busy
+ * thread donates the last not yet entered subdirectories (DONATE at
+ * most) of its shallowest directory that has some, the biggest pieces of
+ * work it holds: it opens each as enter() would and notes in its log
+ * where they belong, just before it leaves that directory.  Once every
+ * thread is idle the main thread replays the logs from the root task,
+ * descending into donated tasks where they were noted: files are
+ * appended in one-thread order and messages printed.  Leftover
+ * temporaries are dealt with (removed or kept for group.c) by the thread
+ * that meets them, as the one-thread walk does.  With one thread, or -vv
+ * (a line per file, best printed as it comes), the main thread walks
+ * alone and prints directly.
  */
 #include "hardlink.h"
 
