@@ -453,13 +453,6 @@ split(struct ctx *e, const struct range *r, size_t n,
 }
 
 /*
- * Reads block [off, off+b) of the range's members into slots of e->buf
- * (slot i at i * b) and hashes each.  A member keeps its descriptor while
- * the context's budget allows.  A failed member is marked; its descriptor
- * is given back by live_keys.  Slots are independent, so several threads
- * may run read_slot for one range.
- */
-/*
  * A range of at most NOHASH_MAX members is not hashed: all its blocks
  * fall in one run of label_by_bytes, and each is compared with the
  * representatives found so far.  When the members are equal, which is
@@ -470,6 +463,14 @@ split(struct ctx *e, const struct range *r, size_t n,
  */
 #define NOHASH_MAX 8
 
+/*
+ * Reads block [off, off+b) of the range's members into slots of e->buf
+ * (slot i at i * b) and hashes each (in ranges over NOHASH_MAX).  A
+ * member keeps its descriptor while the context's budget allows.  A
+ * failed member is marked; its descriptor is given back by live_keys.
+ * Slots are independent, so several threads may run read_slot for one
+ * range.
+ */
 struct readjob {
 	struct ctx *e;
 	const struct range *r;
@@ -874,11 +875,11 @@ hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
  * they hold so many bytes (1 MiB) or members (512) that one thread would
  * keep the others waiting at the end of the batch; those go one after the
  * other through hl_engine_classify, all threads reading their members
- * while a step has PARALLEL_MEMBERS of them.  Sharing
- * out a group of small files block by block costs a wake-up per step for
- * a few microseconds of reading each: on the npm tree (2,209 size groups
- * of 16 to 511 small files) sending groups of 16 or more that way made the
- * dry run 1.50-1.56 s against 1.29-1.37 s whole (two threads).
+ * while a step has PARALLEL_MEMBERS of them.  Sharing out a group of
+ * small files block by block costs a wake-up per step for a few
+ * microseconds of reading each: on the npm tree (2,209 size groups of 16
+ * to 511 small files) sending groups of 16 or more that way made the dry
+ * run 1.50-1.56 s against 1.29-1.37 s whole (two threads).
  */
 struct batchjob {
 	struct hl_engine *e;

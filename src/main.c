@@ -28,8 +28,10 @@
 static void
 grow_fd_table(unsigned n)
 {
+	if (n <= 3)
+		return;
 	/* a copy of any standard descriptor that is open will do */
-	for (int fd = STDERR_FILENO; n > 3 && fd >= 0; fd--) {
+	for (int fd = STDERR_FILENO; fd >= 0; fd--) {
 		if (dup2(fd, (int)n - 1) >= 0) {
 			close((int)n - 1);
 			return;

@@ -53,9 +53,7 @@ keep_last(const char *msg)
 void
 msg_replay(enum msg_kind kind, const char *text)
 {
-	if (kind == MSG_OUT) {
-		if (opts.quiet)
-			return;
+	if (kind == MSG_OUT) {	/* verbose() already checked -q and -v */
 		progress_hide();
 		puts(text);
 		return;

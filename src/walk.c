@@ -112,7 +112,6 @@ struct shared {
 };
 static void spawn(struct shared *sh);
 
-
 struct frame {
 	struct dnode *d;
 	int fd;
@@ -411,12 +410,12 @@ read_entry(struct walk *w, struct frame *f, const char *name,
 		add_sub(f, dnode_new(f->d, name, strlen(name), w->op), cap);
 }
 
+static __thread int is_worker;	/* a thread started by spawn() */
+
 /*
  * The poll point of the walk, per entry: the main thread's sig_check; a
  * worker only stops (the main thread will see the signal).
  */
-static __thread int is_worker;	/* a thread started by walk_parallel */
-
 static int
 stopped(void)
 {
@@ -501,19 +500,29 @@ excluded_subtree(struct walk *w, struct dnode *d)
 	return 1;
 }
 
+/*
+ * Opens subdirectory d of frame f, unless filtered out: its descriptor
+ * (with *st filled), or -1.
+ */
+static int
+open_sub(struct walk *w, struct frame *f, struct dnode *d, struct stat *st)
+{
+	if (excluded_subtree(w, d))
+		return -1;
+	return check_dir(w, d,
+			 openat(f->fd, d->name,
+				O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					O_CLOEXEC | O_NONBLOCK),
+			 st);
+}
+
 /* Opens subdirectory d of frame f and pushes it, unless filtered out. */
 static void
 enter(struct walk *w, struct frame *f, struct dnode *d)
 {
 	struct stat st;
-	int fd;
+	int fd = open_sub(w, f, d, &st);
 
-	if (excluded_subtree(w, d))
-		return;
-	fd = openat(f->fd, d->name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC |
-			    O_NONBLOCK);
-	fd = check_dir(w, d, fd, &st);
 	if (fd >= 0)
 		push_frame(w, d, fd, &st);
 }
@@ -600,13 +609,7 @@ enter_task(struct walk *w, struct frame *f, struct task *t)
 	struct task *mine = w->task;
 
 	w->task = t;
-	if (!excluded_subtree(w, t->d)) {
-		int fd = openat(f->fd, t->d->name,
-				O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					O_CLOEXEC | O_NONBLOCK);
-
-		t->fd = check_dir(w, t->d, fd, &t->st);
-	}
+	t->fd = open_sub(w, f, t->d, &t->st);
 	w->task = mine;
 }
 
