@@ -745,12 +745,14 @@ static int
 step(struct ctx *e, struct range r)
 {
 	size_t b = block_size(e, &r);
+	uint64_t first = r.end - r.off < MIN_BLOCK ? r.end - r.off : MIN_BLOCK;
 
 	if (b == 0) {		/* empty files, or a range already at the end */
 		finish(e, r.start, r.len, 1);
 		return 0;
 	}
-	if ((uint64_t)MIN_BLOCK * r.len <= e->o->mem_limit) {
+	/* small files fit whole: 21,318 files of 48 bytes take 1 MiB */
+	if (first * r.len <= e->o->mem_limit) {
 		if ((r.flags & R_TAIL) && r.steps > 0 &&
 		    r.end - r.off > MIN_BLOCK)
 			return step_tail(e, &r);

@@ -969,6 +969,33 @@ test_over_budget(void **state)
 }
 
 /*
+ * Budget is counted in the bytes a file has, not in 4 KiB blocks: 100
+ * files of 48 bytes (4,800 bytes) fit mem_limit 8192, so they are read
+ * in lockstep, each opened and read once, never hashed and streamed.
+ */
+static void
+test_small_files_fit_budget(void **state)
+{
+	enum { N = 100, LEN = 48 };
+	struct hl_engine_opts o = {.mem_limit = MIN_MEM};
+	unsigned char *buf[N];
+	struct hl_stats st;
+
+	for (size_t i = 0; i < N; i++) {
+		buf[i] = xmalloc(LEN);
+		memset(buf[i], 'x', LEN);
+		buf[i][LEN - 1] = (unsigned char)('0' + i % 3);
+	}
+	classify_bufs(*state, "100 x 48 bytes, mem_limit 8192", &o, buf, N,
+		      LEN, &st);
+	assert_int_equal(st.hash_passes, 0);
+	assert_int_equal(st.files_opened, N);
+	assert_int_equal(st.bytes_read, N * (uint64_t)LEN);
+	for (size_t i = 0; i < N; i++)
+		free(buf[i]);
+}
+
+/*
  * Within the budget the blocks shrink so that members x block fits
  * mem_limit: eight identical 1 MiB files under 64 KiB take blocks of at
  * most 8 KiB, so at least 128 reads each (reads may return less, never
@@ -1460,6 +1487,7 @@ main(void)
 	    T(test_file_grew),
 	    T(test_read_error_directory),
 	    T(test_over_budget),
+	    T(test_small_files_fit_budget),
 	    T(test_mem_limit_bounds_blocks),
 	    T(test_max_open_2),
 	    T(test_cases_max_open),
