@@ -308,6 +308,10 @@ struct run {
 	size_t n;
 };
 
+/* The effective uid, for O_NOATIME; set by group_run. */
+static uint32_t noatime_uid;
+static int noatime_denied;	/* atomic: root was refused O_NOATIME */
+
 static int
 src_open(void *cookie, size_t i)
 {
@@ -315,8 +319,25 @@ src_open(void *cookie, size_t i)
 	struct ent *e = r->m[i];
 	const struct fent *f = ent_f(e);
 	struct stat st;
-	int fd = path_open(f->dir, f->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY, fd;
 
+	/*
+	 * Reading a file is not a reason to change it: O_NOATIME spares the
+	 * inode an atime update (and the journal a write) where the kernel
+	 * allows it, to the file's owner and to root.  Root without
+	 * CAP_FOWNER (a container's, for files of unmapped users) gets
+	 * EPERM: it reads as anyone else from then on.
+	 */
+	if (noatime_uid == f->uid ||
+	    (noatime_uid == 0 &&
+	     !__atomic_load_n(&noatime_denied, __ATOMIC_RELAXED)))
+		flags |= O_NOATIME;
+	fd = path_open(f->dir, f->name, flags);
+	if (fd < 0 && errno == EPERM && (flags & O_NOATIME)) {
+		fd = path_open(f->dir, f->name, flags & ~O_NOATIME);
+		if (fd >= 0 && noatime_uid != f->uid)
+			__atomic_store_n(&noatime_denied, 1, __ATOMIC_RELAXED);
+	}
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
@@ -926,6 +947,7 @@ group_run(struct filelist *fl, struct hl_engine *eng)
 {
 	struct fent **order = fl->p;	/* sorted in place */
 
+	noatime_uid = (uint32_t)geteuid();
 	refresh_stale(fl);
 	hl_engine_set_interrupt(eng, interrupted, NULL);
 	resolve_orphans(fl, eng);

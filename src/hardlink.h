@@ -234,6 +234,13 @@ int replace_remove_stale(int dirfd, const char *name, const char *path,
 			 const struct stat *st);
 int replace_remove_orphan(const struct fent *f, const char *path);
 void replace_cleanup(void);
+/*
+ * With n > 1, the freeing closes of replaced files run on helpers,
+ * holding at most fds descriptors at a time.
+ */
+void replace_set_threads(unsigned n, unsigned fds);
+/* Waits for the helper's closes (before the summary). */
+void replace_finish(void);
 /* SHARE_LINK, or the best way to share extents on master's filesystem. */
 enum share replace_may_reflink(const struct rpath *master, uint64_t dev);
 

@@ -43,15 +43,18 @@ grow_fd_table(unsigned n)
  * Splits the descriptor limit, raised to the hard limit: a quarter (at
  * most 65,536) for the engine's open files, the rest for directories the
  * walk keeps open so that files are opened relative to them (names.c),
- * less a reserve for the walk itself, the replacements and stdio.
+ * less a reserve for the walk itself, the replacements and stdio.  Half
+ * of the engine's share, idle while files are replaced, is *spare for
+ * replace.c's closing helpers; under a small limit nothing is spare.
  */
 static unsigned
-open_budget(void)
+open_budget(unsigned *spare)
 {
 	const rlim_t cap = 1u << 20, reserve = 96;
 	struct rlimit rl;
 	rlim_t engine;
 
+	*spare = 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 256;
 	if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < cap) {
@@ -66,6 +69,7 @@ open_budget(void)
 	engine = (rl.rlim_cur - reserve) / 4;
 	if (engine > 65536)
 		engine = 65536;
+	*spare = (unsigned)engine / 2;
 	dnode_fd_budget((unsigned)(rl.rlim_cur - reserve - engine));
 	grow_fd_table(rl.rlim_cur < FD_TABLE ? (unsigned)rl.rlim_cur : FD_TABLE);
 	return (unsigned)engine;
@@ -77,6 +81,7 @@ main(int argc, char **argv)
 	struct filelist fl = {0};
 	struct hl_engine_opts eo = {0};
 	struct hl_engine *eng;
+	unsigned spare;
 
 	sig_setup();
 	opts_parse(argc, argv);
@@ -84,7 +89,7 @@ main(int argc, char **argv)
 
 	eo.io_size = opts.io_size;
 	eo.mem_limit = opts.cache_size;
-	eo.max_open = open_budget();
+	eo.max_open = open_budget(&spare);
 	eo.threads = opts.threads;
 	if (!eo.threads) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -92,6 +97,7 @@ main(int argc, char **argv)
 		eo.threads = n > 1 ? (unsigned)(n > 64 ? 64 : n) : 1;
 	}
 	walk_set_threads(eo.threads);
+	replace_set_threads(eo.threads, spare);
 	eng = hl_engine_new(&eo);
 	if (!eng)
 		fatal("cannot initialize the comparison engine: %s",
@@ -106,6 +112,7 @@ main(int argc, char **argv)
 
 	progress_phase(PROGRESS_COMPARE);
 	group_run(&fl, eng);
+	replace_finish();
 	hl_engine_stats(eng, &engine_stats);
 	hl_engine_free(eng);
 	free(fl.p);

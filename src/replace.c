@@ -37,6 +37,8 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -425,6 +427,111 @@ let_go(struct held *h)
 }
 
 /*
+ * The last close of a replaced duplicate frees its inode, and on a
+ * filesystem mounted with discard freeing waits for the device: half of
+ * the time of a real run on npm trees was spent in that close.  With
+ * more than one thread, helper threads do those closes while the next
+ * duplicate is replaced.  A helper is started whenever a descriptor
+ * waits and none is idle, up to REAPERS: the waits overlap on the device
+ * (a real run over three npm trees, 25,088 links: 2.0 s inline or with
+ * one helper queueing, 1.7 s with two, 1.2 s with four, 1.6 s with
+ * eight).  A file waiting here has no name any more, so nothing can open
+ * it for writing.  The queue is short and takes its descriptors from the
+ * engine's share, idle while files are replaced; when it is full the
+ * caller closes the file itself.
+ */
+#define REAP_MAX 64
+#define REAPERS 4
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th[REAPERS];
+	int fds[REAP_MAX];
+	unsigned n, max;
+	int on;		/* wanted: more than one thread */
+	int running;	/* helpers started */
+	int idle;	/* helpers waiting for a descriptor */
+	int stop;
+} reap = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *
+reaper(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	pthread_mutex_lock(&reap.mu);
+	for (;;) {
+		reap.idle++;
+		while (!reap.n && !reap.stop)
+			pthread_cond_wait(&reap.cv, &reap.mu);
+		reap.idle--;
+		if (!reap.n)
+			break;
+		fd = reap.fds[--reap.n];
+		pthread_mutex_unlock(&reap.mu);
+		close(fd);
+		pthread_mutex_lock(&reap.mu);
+	}
+	pthread_mutex_unlock(&reap.mu);
+	return NULL;
+}
+
+/* Starts one more helper (reap.mu held); signals stay with the caller. */
+static void
+reap_grow(void)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&reap.th[reap.running], NULL, reaper, NULL) == 0)
+		reap.running++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Lets go of a replaced duplicate: no name refers to it any more. */
+static void
+let_go_replaced(struct held *h)
+{
+	if (h->fd < 0 || !reap.on) {
+		let_go(h);
+		return;
+	}
+	pthread_mutex_lock(&reap.mu);
+	if (reap.idle <= (int)reap.n && reap.running < REAPERS)
+		reap_grow();
+	if (reap.running && reap.n < reap.max) {
+		reap.fds[reap.n++] = h->fd;
+		h->fd = -1;
+		pthread_cond_signal(&reap.cv);
+	}
+	pthread_mutex_unlock(&reap.mu);
+	let_go(h);
+}
+
+void
+replace_set_threads(unsigned n, unsigned fds)
+{
+	reap.max = fds < REAP_MAX ? fds : REAP_MAX;
+	reap.on = n > 1 && reap.max > 0;
+}
+
+void
+replace_finish(void)
+{
+	pthread_mutex_lock(&reap.mu);
+	reap.stop = 1;
+	pthread_cond_broadcast(&reap.cv);
+	pthread_mutex_unlock(&reap.mu);
+	for (int i = 0; i < reap.running; i++)
+		pthread_join(reap.th[i], NULL);
+	reap.running = 0;
+	reap.on = 0;
+}
+
+/*
  * Puts the temporary (a link to, or a clone of, the master) in place of
  * the duplicate.  With RENAME_EXCHANGE the old duplicate stays under the
  * temporary name until both files are known to be untouched, and goes
@@ -531,6 +638,8 @@ swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
 			goto out;
 	}
 	rc = commit(dfd, d, &mh, ms, &dh, ds);
+	if (rc == 0)
+		let_go_replaced(&dh);
 out:
 	if (rc < 0)
 		drop_temp(d->path);

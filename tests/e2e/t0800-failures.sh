@@ -112,4 +112,22 @@ expect_success 'a missing operand is a warning; the other operands are processed
 	same_inode a b
 '
 
+expect_success 'descriptor limits of 20, 64 and 400 with -j 2: all 2,000 copies linked, no error' '
+	for lim in 20 64 400; do
+		rm -rf t && mkdir t &&
+		for d in $(seq 1 100); do
+			mkdir t/d$d &&
+			for f in $(seq 1 20); do
+				printf "same bytes\n" >t/d$d/f$f || exit 1
+			done
+		done &&
+		(ulimit -n $lim && "$HARDLINK" -t -j 2 t) >out 2>err &&
+		[ ! -s err ] &&
+		[ "$(summary_line Linked: out)" = "1999 files" ] &&
+		nlink_is 2000 t/d1/f1 &&
+		[ "$(find t -type f -exec cat {} + | sort -u)" = "same bytes" ] &&
+		no_temporaries t || { echo "# limit $lim"; cat err; exit 1; }
+	done
+'
+
 test_done

@@ -57,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -467,6 +468,7 @@ struct site {
 	int fd;
 	const char *path2; /* second path (linkat, renameat) */
 	int dirfd2;
+	const char *note; /* appended to the path, or NULL */
 };
 
 static void
@@ -482,6 +484,8 @@ describe(struct pbuf *b, const struct site *s)
 		pb_add(b, " -> ");
 		pb_at(b, s->dirfd2, s->path2);
 	}
+	if (s->note)
+		pb_add(b, s->note);
 }
 
 static int
@@ -527,8 +531,16 @@ decide(const struct site *s)
 	return fire;
 }
 
-#define SITE_PATH(c, dfd, p) (&(struct site){(c), (dfd), (p), -1, NULL, -1})
-#define SITE_FD(c, f) (&(struct site){(c), -1, NULL, (f), NULL, -1})
+#define SITE_PATH(c, dfd, p) \
+	(&(struct site){(c), (dfd), (p), -1, NULL, -1, NULL})
+#define SITE_FD(c, f) (&(struct site){(c), -1, NULL, (f), NULL, -1, NULL})
+/*
+ * An open that asks for O_NOATIME says so in the log (" (O_NOATIME)"
+ * after the path): the program may retry it without the flag on EPERM.
+ */
+#define SITE_OPEN(c, dfd, p, flags)                                        \
+	(&(struct site){(c), (dfd), (p), -1, NULL, -1,                     \
+			((flags) & O_NOATIME) ? " (O_NOATIME)" : NULL})
 
 /* Fails the call: errno set, -1 returned. */
 #define FAIL(e)                                                                \
@@ -582,7 +594,7 @@ openat(int dirfd, const char *path, int flags, ...)
 {
 	va_list ap;
 	mode_t mode;
-	int e = decide(SITE_PATH(C_OPENAT, dirfd, path));
+	int e = decide(SITE_OPEN(C_OPENAT, dirfd, path, flags));
 
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
@@ -597,7 +609,7 @@ openat64(int dirfd, const char *path, int flags, ...)
 {
 	va_list ap;
 	mode_t mode;
-	int e = decide(SITE_PATH(C_OPENAT, dirfd, path));
+	int e = decide(SITE_OPEN(C_OPENAT, dirfd, path, flags));
 
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
@@ -624,8 +636,10 @@ syscall(long number, ...)
 	if (!r_syscall)
 		inject_init();
 	if (number == SYS_openat2) {
-		int e =
-		    decide(SITE_PATH(C_OPENAT2, (int)a[0], (const char *)a[1]));
+		const struct open_how *how = (const struct open_how *)a[2];
+		int e = decide(SITE_OPEN(C_OPENAT2, (int)a[0],
+					 (const char *)a[1],
+					 how ? (int)how->flags : 0));
 
 		if (e > 0)
 			FAIL(e);
@@ -855,7 +869,7 @@ linkat(int olddir, const char *oldpath, int newdir, const char *newpath,
        int flags)
 {
 	int e = decide(
-	    &(struct site){C_LINKAT, olddir, oldpath, -1, newpath, newdir});
+	    &(struct site){C_LINKAT, olddir, oldpath, -1, newpath, newdir, NULL});
 
 	if (e > 0)
 		FAIL(e);
@@ -866,7 +880,7 @@ int
 renameat(int olddir, const char *oldpath, int newdir, const char *newpath)
 {
 	int e = decide(
-	    &(struct site){C_RENAMEAT, olddir, oldpath, -1, newpath, newdir});
+	    &(struct site){C_RENAMEAT, olddir, oldpath, -1, newpath, newdir, NULL});
 
 	if (e > 0)
 		FAIL(e);
@@ -999,7 +1013,7 @@ renameat2(int olddir, const char *oldpath, int newdir, const char *newpath,
 	  unsigned flags)
 {
 	int e = decide(
-	    &(struct site){C_RENAMEAT2, olddir, oldpath, -1, newpath, newdir});
+	    &(struct site){C_RENAMEAT2, olddir, oldpath, -1, newpath, newdir, NULL});
 
 	if (e > 0)
 		FAIL(e);
