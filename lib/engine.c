@@ -59,6 +59,13 @@
 #define DEFAULT_IO (1u << 20)
 #define DEFAULT_MEM (64u << 20)
 #define DEFAULT_OPEN 256u
+/*
+ * The blocks of one step fill at most this much (or mem_limit, if less):
+ * bigger steps are not faster.  1,000 identical files of 256 KiB, median
+ * of 5 (peak RSS): 64 MiB steps 0.10 s (49.6 MB), 32 MiB 0.10 s (25.9 MB),
+ * 16 MiB 0.11 s (14.1 MB), 8 MiB 0.13 s (10.4 MB).
+ */
+#define STEP_BYTES (32u << 20)
 
 struct member {
 	uint64_t off;	/* bytes read and found equal so far */
@@ -728,13 +735,15 @@ static size_t
 block_size(const struct ctx *e, const struct range *r)
 {
 	uint64_t left = r->end - r->off;
+	uint64_t cap = e->o->mem_limit < STEP_BYTES ? e->o->mem_limit
+						     : STEP_BYTES;
 	size_t b = MIN_BLOCK;
 
 	for (unsigned s = 0; s < r->steps && b < e->o->io_size; s++)
 		b <<= 4;
 	if (b > e->o->io_size)
 		b = e->o->io_size;
-	while (b > MIN_BLOCK && (uint64_t)b * r->len > e->o->mem_limit)
+	while (b > MIN_BLOCK && (uint64_t)b * r->len > cap)
 		b /= 2;
 	if (b > left)
 		b = (size_t)left;
