@@ -870,8 +870,9 @@ def main():
     head = subprocess.run(['git', '-C', REPO, 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()
     head += ', sha256 ' + hashlib.sha256(open(HL, 'rb').read()).hexdigest()[:16]
     for f in sorted(os.listdir(os.path.dirname(HL))):
-        if f.endswith('.so') is False and '.so.' in f and not os.path.islink(os.path.join(os.path.dirname(HL), f)):
-            head += f', {f} sha256 ' + hashlib.sha256(open(os.path.join(os.path.dirname(HL), f), 'rb').read()).hexdigest()[:16]
+        lib = os.path.join(os.path.dirname(HL), f)
+        if '.so.' in f and os.path.isfile(lib) and not os.path.islink(lib):
+            head += f', {f} sha256 ' + hashlib.sha256(open(lib, 'rb').read()).hexdigest()[:16]
     names = [c for c in os.environ.get('CORPORA', DEFAULT_CORPORA).split(',') if c]
     meta = dict(date=time.strftime('%Y-%m-%d %H:%M:%S %Z'), machine=machine(),
                 hardlink=f'{HL} (snapshot of build/hardlink at {head})', peers=versions(),
