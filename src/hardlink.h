@@ -5,6 +5,7 @@
 #define HARDLINK_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <regex.h>
 #include <signal.h>
 #include <stddef.h>
@@ -71,6 +72,11 @@ extern __thread void (*msg_hook)(void *arg, enum msg_kind kind,
 				 const char *text);
 extern __thread void *msg_hook_arg;
 void msg_replay(enum msg_kind kind, const char *text);
+/*
+ * Starts a thread with every signal blocked: signals are for the main
+ * thread, which polls for them.  Returns pthread_create's result.
+ */
+int thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);

@@ -38,7 +38,6 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -448,8 +447,8 @@ static struct {
 	pthread_cond_t cv;
 	pthread_t th[REAPERS];
 	int fds[REAP_MAX];
-	unsigned n, max;
-	int on;		/* wanted: more than one thread */
+	unsigned n;
+	unsigned max;	/* 0: close inline (one thread, or no descriptors) */
 	int running;	/* helpers started */
 	int idle;	/* helpers waiting for a descriptor */
 	int stop;
@@ -478,30 +477,19 @@ reaper(void *arg)
 	return NULL;
 }
 
-/* Starts one more helper (reap.mu held); signals stay with the caller. */
-static void
-reap_grow(void)
-{
-	sigset_t all, old;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&reap.th[reap.running], NULL, reaper, NULL) == 0)
-		reap.running++;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
 /* Lets go of a replaced duplicate: no name refers to it any more. */
 static void
 let_go_replaced(struct held *h)
 {
-	if (h->fd < 0 || !reap.on) {
+	if (h->fd < 0 || !reap.max) {
 		let_go(h);
 		return;
 	}
 	pthread_mutex_lock(&reap.mu);
-	if (reap.idle <= (int)reap.n && reap.running < REAPERS)
-		reap_grow();
+	/* one more helper when none is idle */
+	if (reap.idle <= (int)reap.n && reap.running < REAPERS &&
+	    thread_start(&reap.th[reap.running], reaper, NULL) == 0)
+		reap.running++;
 	if (reap.running && reap.n < reap.max) {
 		reap.fds[reap.n++] = h->fd;
 		h->fd = -1;
@@ -514,8 +502,7 @@ let_go_replaced(struct held *h)
 void
 replace_set_threads(unsigned n, unsigned fds)
 {
-	reap.max = fds < REAP_MAX ? fds : REAP_MAX;
-	reap.on = n > 1 && reap.max > 0;
+	reap.max = n < 2 ? 0 : fds < REAP_MAX ? fds : REAP_MAX;
 }
 
 void
@@ -528,7 +515,7 @@ replace_finish(void)
 	for (int i = 0; i < reap.running; i++)
 		pthread_join(reap.th[i], NULL);
 	reap.running = 0;
-	reap.on = 0;
+	reap.max = 0;
 }
 
 /*

@@ -864,21 +864,14 @@ replay(struct filelist *fl, struct task *root)
 static void
 spawn(struct shared *sh)
 {
-	sigset_t set, old;
-
-	/* signals are for the main thread, which polls for them */
-	sigfillset(&set);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
 	pthread_mutex_lock(&sh->lock);
 	sh->spawned = 1;
 	for (unsigned i = 1; i < nthreads; i++) {
-		if (pthread_create(&sh->tid[sh->running], NULL, worker_thread,
-				   sh) != 0)
+		if (thread_start(&sh->tid[sh->running], worker_thread, sh) != 0)
 			break;
 		sh->running++;
 	}
 	pthread_mutex_unlock(&sh->lock);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* Walks the tree under root (open as fd) with up to nthreads threads. */
