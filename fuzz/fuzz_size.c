@@ -13,10 +13,9 @@
  * (both reasons are true).  parse_size must not write its result on
  * failure.
  *
- * src/size.c is compiled in; the two CLI helpers hardlink.h declares and
- * the stubs below define are never reached from parse_size.
+ * src/size.c is compiled in; it calls nothing else of the command.
  */
-#include "hardlink.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -25,24 +24,6 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* ---- stubs for what src/opts.c needs from src/util.c ----------------- */
-
-void
-fatal(const char *fmt, ...)
-{
-	(void)fmt;
-	abort();
-}
-
-void *
-xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
 
 /* ---- a natural number in 32-bit limbs, least significant first ------- */
 

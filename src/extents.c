@@ -1,13 +1,16 @@
 /*
  * extents.c - do two files already share their storage (--skip-reflinks)?
  */
-#include "hardlink.h"
+#include "extents.h"
 
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <stdint.h>
+
+#include "util.h"
 
 #define NEXTENTS 64
 #define MAPSIZE (sizeof(struct fiemap) + NEXTENTS * sizeof(struct fiemap_extent))

@@ -25,14 +25,16 @@
  * JSON text but not a Unicode scalar value; strict parsers may replace
  * it with U+FFFD (jq does), losing only those bytes.
  */
-#include "hardlink.h"
+#include "json.h"
 
 #include <inttypes.h>
 #include <string.h>
 
-/* Where the writer is inside the current group. */
-static enum { NONE, KEPT, MEMBER } state;
-static int first_group = 1, first_path;
+#include "opts.h"
+#include "output.h"
+
+/* struct json's state */
+enum { NONE, KEPT, MEMBER };
 
 /*
  * Length of the valid UTF-8 sequence at s (1 to 4), or 0 when the byte
@@ -107,41 +109,41 @@ json_string(FILE *out, const char *s)
 }
 
 static void
-key(const char *k)
+key(FILE *o, const char *k)
 {
-	printf("\"%s\": ", k);
+	fprintf(o, "\"%s\": ", k);
 }
 
 static void
-bool_field(const char *k, int v, int last)
+bool_field(FILE *o, const char *k, int v, int last)
 {
-	key(k);
-	printf("%s%s", v ? "true" : "false", last ? "" : ", ");
+	key(o, k);
+	fprintf(o, "%s%s", v ? "true" : "false", last ? "" : ", ");
 }
 
 static void
-num_field(const char *k, uintmax_t v)
+num_field(FILE *o, const char *k, uintmax_t v)
 {
-	key(k);
-	printf("%ju, ", v);
+	key(o, k);
+	fprintf(o, "%ju, ", v);
 }
 
 static void
-patterns(const char *k, const struct regex_list *l)
+patterns(FILE *o, const char *k, const struct regex_list *l)
 {
-	key(k);
-	putchar('[');
+	key(o, k);
+	putc('[', o);
 	for (size_t i = 0; i < l->n; i++) {
 		if (i)
-			fputs(", ", stdout);
-		json_string(stdout, l->pattern[i]);
+			fputs(", ", o);
+		json_string(o, l->pattern[i]);
 	}
-	fputs("]", stdout);
+	fputs("]", o);
 }
 
 /* The options in effect (after -c and -l resolved), long names as keys. */
 static void
-options(void)
+options(FILE *o)
 {
 	static const char *const reflink[] = {
 		[REFLINK_NEVER] = "never",
@@ -149,133 +151,141 @@ options(void)
 		[REFLINK_ALWAYS] = "always",
 	};
 
-	key("options");
-	putchar('{');
-	key("operands");
-	putchar('[');
+	key(o, "options");
+	putc('{', o);
+	key(o, "operands");
+	putc('[', o);
 	for (int i = 0; i < opts.noperands; i++) {
 		if (i)
-			fputs(", ", stdout);
-		json_string(stdout, opts.operands[i]);
+			fputs(", ", o);
+		json_string(o, opts.operands[i]);
 	}
-	fputs("], ", stdout);
-	bool_field("dry_run", opts.dry_run, 0);
-	bool_field("content", opts.content, 0);
-	bool_field("ignore_mode", opts.ign_mode, 0);
-	bool_field("ignore_owner", opts.ign_owner, 0);
-	bool_field("ignore_time", opts.ign_time, 0);
-	bool_field("respect_name", opts.respect_name, 0);
-	bool_field("respect_dir", opts.respect_dir, 0);
-	bool_field("respect_xattrs", opts.respect_xattrs, 0);
-	bool_field("maximize", opts.maximize, 0);
-	bool_field("minimize", opts.minimize, 0);
-	bool_field("keep_oldest", opts.keep_oldest, 0);
-	bool_field("prioritize_trees", opts.prio_trees, 0);
-	bool_field("mount", opts.mount, 0);
-	bool_field("real_size", opts.real_size, 0);
-	printf("\"reflink\": \"%s\", ", reflink[opts.reflink]);
-	bool_field("skip_reflinks", opts.skip_reflinks, 0);
-	num_field("minimum_size", opts.min_size);
-	num_field("maximum_size", opts.max_size);
-	num_field("io_size", opts.io_size);
-	num_field("cache_size", opts.cache_size);
-	num_field("threads", opts.threads);
-	printf("\"method\": \"%s\", ", opts.method);
-	patterns("include", &opts.include);
-	fputs(", ", stdout);
-	patterns("exclude", &opts.exclude);
-	fputs(", ", stdout);
-	patterns("exclude_subtree", &opts.exclude_subtree);
-	fputs("},\n", stdout);
+	fputs("], ", o);
+	bool_field(o, "dry_run", opts.dry_run, 0);
+	bool_field(o, "content", opts.content, 0);
+	bool_field(o, "ignore_mode", opts.ign_mode, 0);
+	bool_field(o, "ignore_owner", opts.ign_owner, 0);
+	bool_field(o, "ignore_time", opts.ign_time, 0);
+	bool_field(o, "respect_name", opts.respect_name, 0);
+	bool_field(o, "respect_dir", opts.respect_dir, 0);
+	bool_field(o, "respect_xattrs", opts.respect_xattrs, 0);
+	bool_field(o, "maximize", opts.maximize, 0);
+	bool_field(o, "minimize", opts.minimize, 0);
+	bool_field(o, "keep_oldest", opts.keep_oldest, 0);
+	bool_field(o, "prioritize_trees", opts.prio_trees, 0);
+	bool_field(o, "mount", opts.mount, 0);
+	bool_field(o, "real_size", opts.real_size, 0);
+	fprintf(o, "\"reflink\": \"%s\", ", reflink[opts.reflink]);
+	bool_field(o, "skip_reflinks", opts.skip_reflinks, 0);
+	num_field(o, "minimum_size", opts.min_size);
+	num_field(o, "maximum_size", opts.max_size);
+	num_field(o, "io_size", opts.io_size);
+	num_field(o, "cache_size", opts.cache_size);
+	num_field(o, "threads", opts.threads);
+	fprintf(o, "\"method\": \"%s\", ", opts.method);
+	patterns(o, "include", &opts.include);
+	fputs(", ", o);
+	patterns(o, "exclude", &opts.exclude);
+	fputs(", ", o);
+	patterns(o, "exclude_subtree", &opts.exclude_subtree);
+	fputs("},\n", o);
 }
 
 void
-json_begin(void)
+json_begin(struct json *j)
 {
-	printf("{\n\"version\": \"%s\",\n", HL_VERSION_STRING);
-	options();
-	fputs("\"groups\": [", stdout);
+	FILE *o = out_stdout();
+
+	*j = (struct json){0};
+	fprintf(o, "{\n\"version\": \"%s\",\n", HL_VERSION_STRING);
+	options(o);
+	fputs("\"groups\": [", o);
 }
 
 void
-json_group(const struct fent *kept)
+json_group(struct json *j, const struct fent *kept)
 {
-	progress_hide();
-	fputs(first_group ? "\n" : ",\n", stdout);
-	first_group = 0;
-	printf("{\"device\": %" PRIu64 ", \"size\": %" PRIu64
-	       ", \"kept\": {\"inode\": %" PRIu64 ", \"paths\": [",
-	       kept->dev, kept->size, kept->ino);
-	state = KEPT;
-	first_path = 1;
+	FILE *o = out_stdout();
+
+	fputs(j->groups++ ? ",\n" : "\n", o);
+	fprintf(o, "{\"device\": %" PRIu64 ", \"size\": %" PRIu64
+		", \"kept\": {\"inode\": %" PRIu64 ", \"paths\": [",
+		kept->dev, kept->size, kept->ino);
+	j->state = KEPT;
+	j->paths = 0;
 }
 
 void
-json_member(const struct fent *f)
+json_member(struct json *j, const struct fent *f)
 {
-	progress_hide();
-	fputs(state == KEPT ? "]}, \"members\": [" : "]}, ", stdout);
-	printf("{\"inode\": %" PRIu64 ", \"paths\": [", f->ino);
-	state = MEMBER;
-	first_path = 1;
+	FILE *o = out_stdout();
+
+	fputs(j->state == KEPT ? "]}, \"members\": [" : "]}, ", o);
+	fprintf(o, "{\"inode\": %" PRIu64 ", \"paths\": [", f->ino);
+	j->state = MEMBER;
+	j->paths = 0;
 }
 
 void
-json_path(const char *path, const char *action, const char *error)
+json_path(struct json *j, const char *path, const char *action,
+	  const char *error)
 {
-	progress_hide();
-	if (!first_path)
-		fputs(", ", stdout);
-	first_path = 0;
-	if (state == KEPT) {
-		json_string(stdout, path);
+	FILE *o = out_stdout();
+
+	if (j->paths++)
+		fputs(", ", o);
+	if (j->state == KEPT) {
+		json_string(o, path);
 		return;
 	}
-	fputs("{\"path\": ", stdout);
-	json_string(stdout, path);
-	printf(", \"action\": \"%s\"", action);
+	fputs("{\"path\": ", o);
+	json_string(o, path);
+	fprintf(o, ", \"action\": \"%s\"", action);
 	if (error) {
-		fputs(", \"error\": ", stdout);
-		json_string(stdout, error);
+		fputs(", \"error\": ", o);
+		json_string(o, error);
 	}
-	putchar('}');
+	putc('}', o);
 }
 
 void
-json_group_end(uint64_t linked, uint64_t saved)
+json_group_end(struct json *j, uint64_t linked, uint64_t saved)
 {
-	progress_hide();
+	FILE *o = out_stdout();
+
 	/* a kept file without members: its duplicate was full (EMLINK) */
-	fputs(state == KEPT ? "]}, \"members\": [" : "]}]", stdout);
-	if (state == KEPT)
-		putchar(']');
-	printf(", \"linked\": %" PRIu64 ", \"saved\": %" PRIu64 "}", linked,
-	       saved);
-	state = NONE;
+	fputs(j->state == KEPT ? "]}, \"members\": [" : "]}]", o);
+	if (j->state == KEPT)
+		putc(']', o);
+	fprintf(o, ", \"linked\": %" PRIu64 ", \"saved\": %" PRIu64 "}",
+		linked, saved);
+	j->state = NONE;
 }
 
 void
-json_end(double duration)
+json_end(struct json *j, const struct run *r, double duration, int warnings)
 {
-	progress_hide();
-	fputs(first_group ? "],\n" : "\n],\n", stdout);
-	key("summary");
-	putchar('{');
-	printf("\"mode\": \"%s\", ", opts.dry_run ? "dry-run" : "real");
-	num_field("files", stats.files);
-	num_field("groups", stats.groups);
-	num_field("linked", stats.linked);
-	num_field("failed", stats.failed);
-	num_field("compared", stats.compared);
-	num_field("xattrs_compared", stats.xattr_compared);
-	num_field("skipped_reflinks", stats.skipped_reflinks);
-	num_field("reflinked", stats.reflinked);
-	num_field("deduplicated", stats.deduped);
-	num_field("deduplicated_bytes", stats.dedupe_bytes);
-	num_field("saved", stats.saved);
-	num_field("bytes_read", engine_stats.bytes_read);
-	num_field("files_read", engine_stats.files_opened);
-	printf("\"duration\": %.6f, ", duration);
-	bool_field("warnings", had_warning, 1);
-	fputs("}\n}\n", stdout);
+	const struct counters *c = &r->stats;
+	FILE *o = out_stdout();
+
+	fputs(j->groups ? "\n],\n" : "],\n", o);
+	key(o, "summary");
+	putc('{', o);
+	fprintf(o, "\"mode\": \"%s\", ", opts.dry_run ? "dry-run" : "real");
+	num_field(o, "files", c->files);
+	num_field(o, "groups", c->groups);
+	num_field(o, "linked", c->linked);
+	num_field(o, "failed", c->failed);
+	num_field(o, "compared", c->compared);
+	num_field(o, "xattrs_compared", c->xattr_compared);
+	num_field(o, "skipped_reflinks", c->skipped_reflinks);
+	num_field(o, "reflinked", c->reflinked);
+	num_field(o, "deduplicated", c->deduped);
+	num_field(o, "deduplicated_bytes", c->dedupe_bytes);
+	num_field(o, "saved", c->saved);
+	num_field(o, "bytes_read", r->engine.bytes_read);
+	num_field(o, "files_read", r->engine.files_opened);
+	fprintf(o, "\"duration\": %.6f, ", duration);
+	bool_field(o, "warnings", warnings, 1);
+	fputs("}\n}\n", o);
 }

@@ -1,19 +1,33 @@
 /*
  * main.c - hardlink: replace identical files by hard links.
  *
- * The run: parse options, walk every operand, let the policy group the
- * files and drive the engine and the replacements, print the summary (or
- * end the --json document).
+ * The run, stage by stage (run.h): parse options, walk every operand,
+ * deal with leftovers of interrupted runs, plan size groups and attribute
+ * runs, classify them with the engine, act on the classes, report.
+ * main owns the struct run and its poll function.
  * Exit status: 0 when everything went as asked, 1 on a usage error or when
  * any warning was printed, death by the signal on SIGINT/SIGTERM/SIGHUP.
  */
-#include "hardlink.h"
-
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include "act.h"
+#include "classify.h"
+#include "cleanup.h"
+#include "group.h"
+#include "leftover.h"
+#include "opts.h"
+#include "output.h"
+#include "progress.h"
+#include "replace.h"
+#include "report.h"
+#include "run.h"
+#include "sig.h"
+#include "walk.h"
 
 /*
  * Grows the kernel's descriptor table to n entries now, while the process
@@ -75,53 +89,105 @@ open_budget(unsigned *spare)
 	return (unsigned)engine;
 }
 
+/*
+ * The run's poll point, at every safe point of the main thread: redraw
+ * the status line; on SIGUSR1 the summary so far; on SIGINT, SIGTERM or
+ * SIGHUP an orderly end: the status line erased, the cleanups run (no
+ * temporary left), output flushed, and death by the same signal, so that
+ * the caller sees what happened (status 130 for SIGINT, as util-linux).
+ */
+static void
+poll_run(struct run *r)
+{
+	int sig;
+
+	out_tick();
+	if (sig_take_usr1() && !opts.quiet && !opts.list) {
+		report_summary(r);
+		putchar('\n');
+		fflush(stdout);
+	}
+	if (!(sig = sig_pending()))
+		return;
+	out_hide();
+	cleanup_run();
+	fflush(stdout);
+	fflush(stderr);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(128 + sig);	/* not reached */
+}
+
+/* The engine's poll, on any of its threads: redraw, and stop on a signal. */
+static int
+engine_poll(void *arg)
+{
+	(void)arg;
+	out_tick();
+	return sig_pending() != 0;
+}
+
+static unsigned
+default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 1 ? (unsigned)(n > 64 ? 64 : n) : 1;
+}
+
 int
 main(int argc, char **argv)
 {
+	struct run r = {.poll = poll_run};
 	struct filelist fl = {0};
 	struct hl_engine_opts eo = {0};
-	struct hl_engine *eng;
+	struct classifier *cl;
+	struct actor *act;
 	unsigned spare;
 
 	sig_setup();
 	opts_parse(argc, argv);
-	clock_gettime(CLOCK_MONOTONIC, &start_time);
+	clock_gettime(CLOCK_MONOTONIC, &r.start);
 
+	r.threads = opts.threads ? opts.threads : default_threads();
 	eo.io_size = opts.io_size;
 	eo.mem_limit = opts.cache_size;
 	eo.max_open = open_budget(&spare);
-	eo.threads = opts.threads;
-	if (!eo.threads) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-		eo.threads = n > 1 ? (unsigned)(n > 64 ? 64 : n) : 1;
-	}
-	walk_set_threads(eo.threads);
-	replace_set_threads(eo.threads, spare);
-	eng = hl_engine_new(&eo);
-	if (!eng)
+	eo.threads = r.threads;
+	r.eng = hl_engine_new(&eo);
+	if (!r.eng)
 		fatal("cannot initialize the comparison engine: %s",
 		      strerror(errno));
+	hl_engine_set_interrupt(r.eng, engine_poll, NULL);
+	r.rep = replace_new(r.threads, spare);
 
-	report_begin();
-	progress_start();
+	report_begin(&r);
+	progress_start(&r);
 	verbose(3, "Scanning [device/inode/links]:");
 	for (int i = 0; i < opts.noperands; i++)
-		walk_operand(&fl, opts.operands[i], (uint32_t)i);
-	stats.files = fl.files;
+		walk_operand(&r, &fl, opts.operands[i], (uint32_t)i);
+	r.stats.files = fl.files;
 
 	progress_phase(PROGRESS_COMPARE);
-	group_run(&fl, eng);
-	replace_finish();
-	hl_engine_stats(eng, &engine_stats);
-	hl_engine_free(eng);
+	leftover_resolve(&r, &fl);
+	act = act_new(&r);
+	cl = classify_new(&r, act_run, act);
+	group_run(&r, &fl, cl);
+	classify_free(cl);
+	act_free(act);
+	replace_finish(r.rep);
+	hl_engine_stats(r.eng, &r.engine);
+	hl_engine_free(r.eng);
 	free(fl.p);
 	progress_end();
 
-	if (!opts.list)
-		report_end();
+	if (opts.list)
+		report_free(&r);
+	else
+		report_end(&r);
+	replace_free(r.rep);
 	arena_release();
 	if (fflush(stdout) != 0)
 		warnerr(errno, "write error");
-	return had_warning ? 1 : 0;
+	return out_exit_status();
 }

@@ -19,17 +19,22 @@
  * probe on the engine's descriptor (group.c) that took the npm dry run
  * from 1.41 s to 1.20 s (medians of 5, bench/RESULTS.md).
  */
-#include "hardlink.h"
+#include "names.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <linux/openat2.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "output.h"
+#include "util.h"
 
 #define ARENA_CHUNK (1u << 20)
 #define CHUNK_PATH 3072		/* bytes per openat2 call, below PATH_MAX */
@@ -181,6 +186,27 @@ pathbuf_release(struct pathbuf *pb)
 	free(pb->s);
 	pb->s = NULL;
 	pb->len = pb->cap = 0;
+}
+
+const char *
+pathbuf_printf(struct pathbuf *pb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(pb->s, pb->cap, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatal("cannot format a message");
+	if ((size_t)n >= pb->cap) {
+		pb_reserve(pb, (size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(pb->s, pb->cap, fmt, ap);
+		va_end(ap);
+	}
+	pb->len = (size_t)n;
+	return pb->s;
 }
 
 static int

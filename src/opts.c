@@ -4,7 +4,7 @@
  * The options, their letters, defaults and error messages are util-linux
  * hardlink's (2.41+), so scripts written for it keep working.
  */
-#include "hardlink.h"
+#include "opts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "hlcore.h"
+#include "output.h"
+#include "util.h"
 
 struct options opts = {
 	.min_size = 1,

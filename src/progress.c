@@ -16,17 +16,21 @@
  * phase: files per second while scanning, bytes read per second while
  * comparing.
  *
- * Nothing here runs on a timer: progress_tick() is called at the run's
- * poll points (sig_check: each directory entry, link and size group; the
- * engine's interrupt callback: between blocks, on worker threads too) and
- * draws at most every 100 ms.  A draw is "\r", the line cut to the
- * terminal's width (a wrapped line could not be erased), and "\033[K";
- * progress_hide() erases it ("\r\033[K") before anything else is printed,
- * and the next tick draws it again.  A mutex keeps two threads from
- * drawing at once; the counters it reads are written by the main thread
- * only, never while the engine's workers run.
+ * Nothing here runs on a timer: the line is output.h's status line, and
+ * tick() is called at the run's poll points (run_poll: each directory
+ * entry, link and size group; the engine's interrupt callback: between
+ * blocks, on worker threads too) through out_tick, and draws at most
+ * every 100 ms.  A draw is "\r", the line cut to the terminal's width (a
+ * wrapped line could not be erased), and "\033[K"; hide() erases it
+ * ("\r\033[K") before output.c writes anything else, and the next tick
+ * draws it again.  A mutex keeps two threads from drawing at once; the
+ * counters it reads are written by the main thread only, never while the
+ * engine's workers run (but the walk's files_seen, an atomic).
  */
-#include "hardlink.h"
+#include "progress.h"
+
+#include <errno.h>
+#include <stdio.h>
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -37,8 +41,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "opts.h"
+#include "output.h"
+#include "util.h"
+
 #define PERIOD_NS 100000000LL	/* at most 10 draws a second */
 
+static const struct run *run;
 static int active;
 static int shown;
 static enum progress_phase phase;
@@ -121,12 +130,13 @@ draw(void)
 	char line[512], hb[32], hr[32], el[32];
 	uint64_t r = phase == PROGRESS_COMPARE ? rchar() : 0;
 	uint64_t bytes = r > rchar0 ? r - rchar0 : 0;
+	uint64_t seen = __atomic_load_n(&run->files_seen, __ATOMIC_RELAXED);
 	double t = elapsed_since(&phase_start);
 	int len, cols = columns();
 
 	if (phase == PROGRESS_SCAN)
 		snprintf(hr, sizeof(hr), "%.0f files/s",
-			 t > 0 ? (double)walk_files_seen() / t : 0.0);
+			 t > 0 ? (double)seen / t : 0.0);
 	else
 		snprintf(hr, sizeof(hr), "%s/s",
 			 human_size(hb, sizeof(hb),
@@ -135,9 +145,9 @@ draw(void)
 		       "\r%s: %" PRIu64 " files, %" PRIu64 " groups, "
 		       "%s compared, %" PRIu64 " links, %s, %s",
 		       phase == PROGRESS_SCAN ? "scanning" : "comparing",
-		       walk_files_seen(), stats.groups,
-		       human_size(hb, sizeof(hb), bytes), stats.linked,
-		       clock_str(el, sizeof(el), elapsed_since(&start_time)),
+		       seen, run->stats.groups,
+		       human_size(hb, sizeof(hb), bytes), run->stats.linked,
+		       clock_str(el, sizeof(el), elapsed_since(&run->start)),
 		       hr);
 	if (len < 0)
 		return;
@@ -150,17 +160,56 @@ draw(void)
 	shown = 1;
 }
 
-void
-progress_start(void)
+static void
+tick(void *arg)
 {
-	if (opts.progress < 0)
-		opts.progress = !opts.quiet && isatty(STDERR_FILENO);
-	if (!opts.progress)
+	int64_t now;
+
+	(void)arg;
+	if (!active)
 		return;
+	now = now_ns();
+	if (now < atomic_load_explicit(&next_draw, memory_order_relaxed))
+		return;
+	if (pthread_mutex_trylock(&lock) != 0)
+		return;
+	if (now >= atomic_load(&next_draw)) {
+		draw();
+		atomic_store(&next_draw, now + PERIOD_NS);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+static void
+hide(void *arg)
+{
+	(void)arg;
+	if (!active)
+		return;
+	pthread_mutex_lock(&lock);
+	if (shown) {
+		put("\r\033[K", 4);
+		shown = 0;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void
+progress_start(const struct run *r)
+{
+	static const struct status_line line = {tick, hide, NULL};
+	int on = opts.progress;
+
+	if (on < 0)
+		on = !opts.quiet && isatty(STDERR_FILENO);
+	if (!on)
+		return;
+	run = r;
 	phase = PROGRESS_SCAN;
 	clock_gettime(CLOCK_MONOTONIC, &phase_start);
 	atomic_store(&next_draw, now_ns() + PERIOD_NS);
 	active = 1;
+	out_set_status(&line);
 }
 
 void
@@ -176,40 +225,11 @@ progress_phase(enum progress_phase p)
 }
 
 void
-progress_tick(void)
-{
-	int64_t now;
-
-	if (!active)
-		return;
-	now = now_ns();
-	if (now < atomic_load_explicit(&next_draw, memory_order_relaxed))
-		return;
-	if (pthread_mutex_trylock(&lock) != 0)
-		return;
-	if (now >= atomic_load(&next_draw)) {
-		draw();
-		atomic_store(&next_draw, now + PERIOD_NS);
-	}
-	pthread_mutex_unlock(&lock);
-}
-
-void
-progress_hide(void)
-{
-	if (!active)
-		return;
-	pthread_mutex_lock(&lock);
-	if (shown) {
-		put("\r\033[K", 4);
-		shown = 0;
-	}
-	pthread_mutex_unlock(&lock);
-}
-
-void
 progress_end(void)
 {
-	progress_hide();
+	if (!active)
+		return;
+	hide(NULL);
+	out_set_status(NULL);
 	active = 0;
 }

@@ -22,7 +22,9 @@
  * name.  SIGINT, SIGTERM and SIGHUP are blocked from step 1 to the end, so
  * only kill -9 can leave a temporary: after step 2 it is a second link to
  * M, after step 3 the old D, whose bytes equal M's; the next run removes
- * either (walk.c and group.c find them, this file unlinks them).
+ * either (walk.c finds them, leftover.c decides, this file unlinks them).
+ * The temporary that exists right now is undone by the cleanup this
+ * file registers (cleanup.h) when the run ends early.
  *
  * Verified deduplication (replace_dedupe, --reflink on btrfs and XFS)
  * needs none of this: the duplicate keeps its inode, and FIDEDUPERANGE
@@ -30,7 +32,7 @@
  * both inodes locked, finds the bytes equal.  Nothing is renamed, so
  * there is no temporary and nothing a signal or a writer could lose.
  */
-#include "hardlink.h"
+#include "replace.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -46,78 +48,120 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+#include "opts.h"
+#include "output.h"
+#include "sig.h"
+#include "util.h"
+
 #ifndef XFS_SUPER_MAGIC
 #define XFS_SUPER_MAGIC 0x58465342
 #endif
 #define ZFS_SUPER_MAGIC 0x2fc12fc1
 
 #define NDIRFDS 8
+#define REAP_MAX 64
+#define REAPERS 4
 
-/* Recently used directories, least recently used evicted. */
-static struct {
-	const struct dnode *d;
-	int fd;
-	uint64_t used;
-} dirfds[NDIRFDS];
-static uint64_t dirfd_clock;
+/*
+ * The closing helpers (see let_go_replaced): replaced files whose last
+ * close may wait for the device.
+ */
+struct reap {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th[REAPERS];
+	int fds[REAP_MAX];
+	unsigned n;
+	unsigned max;	/* 0: close inline (one thread, or no descriptors) */
+	int running;	/* helpers started */
+	int idle;	/* helpers waiting for a descriptor */
+	int stop;
+};
 
-/* The temporary that exists right now, for replace_cleanup. */
-static int tmp_dirfd = -1;
-static char tmp_name[sizeof(TMP_PREFIX) + TMP_RANDOM];
-static int tmp_swapped;		/* exchanged with the duplicate */
-static const char *tmp_dup;	/* the duplicate's name, while swapped */
+struct replacer {
+	/* recently used directories, least recently used evicted */
+	struct {
+		const struct dnode *d;
+		int fd;
+		uint64_t used;
+	} dirfds[NDIRFDS];
+	uint64_t dirfd_clock;
+
+	/* the temporary that exists right now, for the cleanup */
+	int tmp_dirfd;
+	char tmp_name[sizeof(TMP_PREFIX) + TMP_RANDOM];
+	int tmp_swapped;	/* exchanged with the duplicate */
+	const char *tmp_dup;	/* the duplicate's name, while swapped */
+	int cleanup;		/* our cleanup_add handle */
+
+	uint64_t rnd;		/* state of random_name */
+	uint64_t fs_dev;	/* replace_may_reflink's answer for fs_dev */
+	enum share fs_share;
+
+	/* copy_xattrs's buffers */
+	char *names, *mine, *val;
+	size_t ncap, mcap, vcap;
+	struct pathbuf pb;	/* messages */
+
+	struct reap reap;
+};
 
 /*
  * A descriptor for directory d, valid until NDIRFDS - 1 other directories
  * were asked for (so the two of one replacement never evict each other).
  */
 static int
-dir_fd(const struct dnode *d)
+dir_fd(struct replacer *rep, const struct dnode *d)
 {
 	unsigned slot = 0;
 	int fd;
 
 	for (unsigned i = 0; i < NDIRFDS; i++) {
-		if (dirfds[i].d == d) {
-			dirfds[i].used = ++dirfd_clock;
-			return dirfds[i].fd;
+		if (rep->dirfds[i].d == d) {
+			rep->dirfds[i].used = ++rep->dirfd_clock;
+			return rep->dirfds[i].fd;
 		}
-		if (dirfds[i].used < dirfds[slot].used)
+		if (rep->dirfds[i].used < rep->dirfds[slot].used)
 			slot = i;
 	}
 	fd = path_open(d, NULL, O_PATH | O_DIRECTORY);
 	if (fd < 0)
 		return -1;
-	if (dirfds[slot].d)
-		close(dirfds[slot].fd);
-	dirfds[slot].d = d;
-	dirfds[slot].fd = fd;
-	dirfds[slot].used = ++dirfd_clock;
+	if (rep->dirfds[slot].d)
+		close(rep->dirfds[slot].fd);
+	rep->dirfds[slot].d = d;
+	rep->dirfds[slot].fd = fd;
+	rep->dirfds[slot].used = ++rep->dirfd_clock;
 	return fd;
 }
 
-/* The temporary's path, for messages: next to the duplicate's. */
+/* The path of temporary tmp, for messages: next to the duplicate's. */
 static const char *
-temp_path(const char *dup_path)
+temp_path(struct pathbuf *pb, const char *dup_path, const char *tmp)
 {
-	static struct pathbuf pb;
 	const char *slash = dup_path ? strrchr(dup_path, '/') : NULL;
 	size_t dl = slash ? (size_t)(slash - dup_path) + 1 : 0;
+	size_t tl = strlen(tmp);
 
-	free(pb.s);
-	pb.s = xmalloc(dl + sizeof(tmp_name));
-	memcpy(pb.s, dup_path ? dup_path : "", dl);
-	strcpy(pb.s + dl, tmp_name);
-	return pb.s;
+	if (dl + tl + 1 > pb->cap) {
+		pb->cap = dl + tl + 1;
+		pb->s = xrealloc(pb->s, pb->cap);
+	}
+	memcpy(pb->s, dup_path ? dup_path : "", dl);
+	memcpy(pb->s + dl, tmp, tl + 1);
+	pb->len = dl + tl;
+	return pb->s;
 }
 
 static void
-random_name(char *buf)
+random_name(struct replacer *rep)
 {
 	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz"
 				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	static uint64_t x;
 	size_t plen = sizeof(TMP_PREFIX) - 1;
+	uint64_t x = rep->rnd;
+	char *buf = rep->tmp_name;
 
 	if (!x && getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x))
 		x = (uint64_t)getpid() * 0x9E3779B97F4A7C15u;
@@ -129,6 +173,7 @@ random_name(char *buf)
 		buf[plen + i] = alnum[x % (sizeof(alnum) - 1)];
 	}
 	buf[plen + TMP_RANDOM] = '\0';
+	rep->rnd = x;
 }
 
 /*
@@ -175,33 +220,26 @@ name_listed(const char *list, ssize_t len, const char *name)
  * Returns 0 or a negative errno.
  */
 static int
-copy_xattrs(int from, int to)
+copy_xattrs(struct replacer *rep, int from, int to)
 {
-	static char *names, *mine, *val;
-	static size_t ncap = 256, mcap = 256, vcap = 256;
 	ssize_t len, mlen, vlen;
 
-	if (!names) {
-		names = xmalloc(ncap);
-		mine = xmalloc(mcap);
-		val = xmalloc(vcap);
-	}
-	if ((len = xattr_read(from, NULL, &names, &ncap)) < 0)
+	if ((len = xattr_read(from, NULL, &rep->names, &rep->ncap)) < 0)
 		return len == -EOPNOTSUPP ? 0 : (int)len;
-	if ((mlen = xattr_read(to, NULL, &mine, &mcap)) < 0)
+	if ((mlen = xattr_read(to, NULL, &rep->mine, &rep->mcap)) < 0)
 		return (int)mlen;
-	for (ssize_t i = 0; i < mlen; i += (ssize_t)strlen(mine + i) + 1) {
-		if (!name_listed(names, len, mine + i) &&
-		    fremovexattr(to, mine + i) < 0 && errno != ENODATA)
+	for (ssize_t i = 0; i < mlen; i += (ssize_t)strlen(rep->mine + i) + 1) {
+		if (!name_listed(rep->names, len, rep->mine + i) &&
+		    fremovexattr(to, rep->mine + i) < 0 && errno != ENODATA)
 			return -errno;
 	}
-	for (ssize_t i = 0; i < len; i += (ssize_t)strlen(names + i) + 1) {
-		vlen = xattr_read(from, names + i, &val, &vcap);
+	for (ssize_t i = 0; i < len; i += (ssize_t)strlen(rep->names + i) + 1) {
+		vlen = xattr_read(from, rep->names + i, &rep->val, &rep->vcap);
 		if (vlen == -ENODATA)
 			continue;	/* removed meanwhile */
 		if (vlen < 0)
 			return (int)vlen;
-		if (fsetxattr(to, names + i, val, (size_t)vlen, 0) < 0)
+		if (fsetxattr(to, rep->names + i, rep->val, (size_t)vlen, 0) < 0)
 			return -errno;
 	}
 	return 0;
@@ -210,11 +248,12 @@ copy_xattrs(int from, int to)
 /*
  * Creates the temporary as a clone of the master (FICLONE), owned like the
  * duplicate and with its mode, xattrs and mtime (dupfd: the duplicate,
- * open).  Returns 0 or a negative errno.
+ * open).  Returns 0 or a negative errno (-ESTALE: the master changed).
  */
 static int
-make_clone(int mfd, const struct rpath *m, const struct rstate *ms, int dfd,
-	   const struct rpath *d, const struct rstate *ds, int dupfd)
+make_clone(struct replacer *rep, int mfd, const struct rpath *m,
+	   const struct rstate *ms, int dfd, const struct rpath *d,
+	   const struct rstate *ds, int dupfd)
 {
 	struct timespec ts[2] = {{0, UTIME_OMIT},
 				 {ds->mtime, (long)ds->mtime_ns}};
@@ -228,12 +267,12 @@ make_clone(int mfd, const struct rpath *m, const struct rstate *ms, int dfd,
 	if (fstat(src, &st) < 0 || (uint64_t)st.st_ino != ms->ino ||
 	    (uint64_t)st.st_dev != ms->dev) {
 		close(src);
-		return RE_CHANGED;
+		return -ESTALE;
 	}
 	for (int tries = 0; tries < 100; tries++) {
-		random_name(tmp_name);
-		dst = openat(dfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL |
-						    O_NOFOLLOW | O_CLOEXEC,
+		random_name(rep);
+		dst = openat(dfd, rep->tmp_name, O_WRONLY | O_CREAT | O_EXCL |
+							 O_NOFOLLOW | O_CLOEXEC,
 			     0600);
 		if (dst >= 0 || errno != EEXIST)
 			break;
@@ -243,33 +282,33 @@ make_clone(int mfd, const struct rpath *m, const struct rstate *ms, int dfd,
 		close(src);
 		return rc;
 	}
-	tmp_dirfd = dfd;
+	rep->tmp_dirfd = dfd;
 	if (ioctl(dst, FICLONE, src) < 0 || fchown(dst, ds->uid, ds->gid) < 0 ||
 	    fchmod(dst, ds->mode & 07777) < 0)
 		rc = -errno;
 	if (rc == 0)
-		rc = copy_xattrs(dupfd, dst);
+		rc = copy_xattrs(rep, dupfd, dst);
 	if (rc == 0 && futimens(dst, ts) < 0)
 		rc = -errno;
 	close(dst);
 	close(src);
 	if (rc < 0) {
-		if (unlinkat(dfd, tmp_name, 0) < 0)
+		if (unlinkat(dfd, rep->tmp_name, 0) < 0)
 			warnerr(errno, "cannot remove temporary %s",
-				temp_path(d->path));
-		tmp_dirfd = -1;
+				temp_path(&rep->pb, d->path, rep->tmp_name));
+		rep->tmp_dirfd = -1;
 	}
 	return rc;
 }
 
 /* Links the master under a fresh temporary name in dfd. */
 static int
-make_link(int mfd, const struct rpath *m, int dfd)
+make_link(struct replacer *rep, int mfd, const struct rpath *m, int dfd)
 {
 	for (int tries = 0; tries < 100; tries++) {
-		random_name(tmp_name);
-		if (linkat(mfd, m->name, dfd, tmp_name, 0) == 0) {
-			tmp_dirfd = dfd;
+		random_name(rep);
+		if (linkat(mfd, m->name, dfd, rep->tmp_name, 0) == 0) {
+			rep->tmp_dirfd = dfd;
 			return 0;
 		}
 		if (errno != EEXIST)
@@ -278,35 +317,57 @@ make_link(int mfd, const struct rpath *m, int dfd)
 	return -EEXIST;
 }
 
+static int
+fail_with(struct rfail *fail, enum rfail_why why, int err, int master)
+{
+	fail->why = why;
+	fail->err = err;
+	fail->master = master;
+	return -1;
+}
+
 /*
  * Removes the temporary.  If it was already exchanged with the duplicate,
  * it is exchanged back first: then it holds the master's link again.  If
  * that fails, the duplicate stays replaced and its previous bytes stay
- * under the temporary name, and the message says so.  Returns 0 when the
- * duplicate's name holds its previous file again (or never lost it).
+ * under the temporary name: RF_NOT_RESTORED in *fail, or (fail NULL, an
+ * early end) a warning.  Returns 0 when the duplicate's name holds its
+ * previous file again (or never lost it), else -1.
  */
 static int
-drop_temp(const char *dup_path)
+drop_temp(struct replacer *rep, const char *dup_path, struct rfail *fail)
 {
-	const char *who = dup_path ? dup_path : tmp_dup;
-
-	if (tmp_dirfd < 0)
+	if (rep->tmp_dirfd < 0)
 		return 0;
-	if (tmp_swapped &&
-	    renameat2(tmp_dirfd, tmp_name, tmp_dirfd, tmp_dup, RENAME_EXCHANGE)) {
-		warnerr(errno, "%s: replaced, but its previous contents could "
-			"not be put back; they are kept in %s", who,
-			temp_path(dup_path));
-		tmp_dirfd = -1;
-		tmp_swapped = 0;
+	if (rep->tmp_swapped &&
+	    renameat2(rep->tmp_dirfd, rep->tmp_name, rep->tmp_dirfd,
+		      rep->tmp_dup, RENAME_EXCHANGE)) {
+		if (fail) {
+			fail_with(fail, RF_NOT_RESTORED, errno, 0);
+			memcpy(fail->tmp, rep->tmp_name, sizeof(fail->tmp));
+		} else {
+			warnerr(errno, "%s: replaced, but its previous "
+				"contents could not be put back; they are "
+				"kept in %s", rep->tmp_dup,
+				temp_path(&rep->pb, dup_path, rep->tmp_name));
+		}
+		rep->tmp_dirfd = -1;
+		rep->tmp_swapped = 0;
 		return -1;
 	}
-	if (unlinkat(tmp_dirfd, tmp_name, 0) < 0)
+	if (unlinkat(rep->tmp_dirfd, rep->tmp_name, 0) < 0)
 		warnerr(errno, "cannot remove temporary %s",
-			temp_path(dup_path));
-	tmp_dirfd = -1;
-	tmp_swapped = 0;
+			temp_path(&rep->pb, dup_path, rep->tmp_name));
+	rep->tmp_dirfd = -1;
+	rep->tmp_swapped = 0;
 	return 0;
+}
+
+/* The cleanup registered by replace_new: an early end keeps nothing. */
+static void
+cleanup_temp(void *arg)
+{
+	drop_temp(arg, NULL, NULL);
 }
 
 /*
@@ -335,9 +396,10 @@ same_state(const struct stat *st, const struct rstate *rs, int ctime)
 		 (uint32_t)st->st_ctim.tv_nsec == rs->ctime_ns));
 }
 
+/* Opens and checks p (master: is the master), leased if lease is set. */
 static int
 hold(int dirfd, const struct rpath *p, const struct rstate *rs,
-     struct held *h, int lease)
+     struct held *h, int lease, int master, struct rfail *fail)
 {
 	struct stat st;
 	int err;
@@ -348,25 +410,20 @@ hold(int dirfd, const struct rpath *p, const struct rstate *rs,
 	if (h->fd < 0) {
 		err = errno;
 		if (err == ELOOP || err == ENXIO || err == ENOENT)
-			warnmsg("%s: changed during the run, not replaced",
-				p->path);
-		else
-			warnerr(err, "cannot open %s", p->path);
-		return -err;
+			return fail_with(fail, RF_CHANGED, 0, master);
+		return fail_with(fail, RF_OPEN, err, master);
 	}
 	if (fstat(h->fd, &st) < 0) {
 		err = errno;
 		close(h->fd);
 		h->fd = -1;
-		warnerr(err, "cannot stat %s", p->path);
-		return -err;
+		return fail_with(fail, RF_STAT, err, master);
 	}
 	if (!same_state(&st, rs, 1) || st.st_mode != rs->mode ||
 	    st.st_uid != rs->uid || st.st_gid != rs->gid) {
 		close(h->fd);
 		h->fd = -1;
-		warnmsg("%s: changed during the run, not replaced", p->path);
-		return RE_CHANGED;
+		return fail_with(fail, RF_CHANGED, 0, master);
 	}
 	if (!lease)
 		return 0;
@@ -375,44 +432,32 @@ hold(int dirfd, const struct rpath *p, const struct rstate *rs,
 	} else if (errno == EAGAIN || errno == EBUSY) {
 		close(h->fd);
 		h->fd = -1;
-		warnmsg("%s: open for writing by another process, "
-			"not replaced", p->path);
-		return -EBUSY;
+		return fail_with(fail, RF_BUSY, 0, master);
 	}
 	/* no lease (not the owner, or no lease support): checks only */
 	return 0;
 }
 
 /*
- * Nobody opened it for writing and its bytes did not change: 0, or
- * RE_CHANGED, or a negative errno when that cannot be known.
+ * Nobody opened it for writing and its bytes did not change: 0, or -1
+ * with RF_CHANGED, or RF_CHECK when that cannot be known.  Either names
+ * the duplicate: it is the one left alone.
  */
 static int
-still_held(const struct held *h, const struct rstate *rs)
+still_held(const struct held *h, const struct rstate *rs, struct rfail *fail)
 {
 	struct stat st;
 	int lease;
 
 	if (h->leased) {
 		if ((lease = fcntl(h->fd, F_GETLEASE)) < 0)
-			return -errno;
+			return fail_with(fail, RF_CHECK, errno, 0);
 		if (lease != F_RDLCK)
-			return RE_CHANGED;
+			return fail_with(fail, RF_CHANGED, 0, 0);
 	}
 	if (fstat(h->fd, &st) < 0)
-		return -errno;
-	return same_state(&st, rs, 0) ? 0 : RE_CHANGED;
-}
-
-/* Says why the duplicate was not replaced. */
-static int
-refuse(int rc, const struct rpath *d)
-{
-	if (rc == RE_CHANGED)
-		warnmsg("%s: changed during the run, not replaced", d->path);
-	else
-		warnerr(-rc, "cannot check %s, not replaced", d->path);
-	return rc;
+		return fail_with(fail, RF_CHECK, errno, 0);
+	return same_state(&st, rs, 0) ? 0 : fail_with(fail, RF_CHANGED, 0, 0);
 }
 
 /* Closing the descriptor ends its lease: no F_UNLCK call needed. */
@@ -432,90 +477,112 @@ let_go(struct held *h)
  * more than one thread, helper threads do those closes while the next
  * duplicate is replaced.  A helper is started whenever a descriptor
  * waits and none is idle, up to REAPERS: the waits overlap on the device
- * (a real run over three npm trees, 25,088 links: 2.0 s inline or with
- * one helper queueing, 1.7 s with two, 1.2 s with four, 1.6 s with
- * eight).  A file waiting here has no name any more, so nothing can open
- * it for writing.  The queue is short and takes its descriptors from the
- * engine's share, idle while files are replaced; when it is full the
- * caller closes the file itself.
+ * (measured in bench/RESULTS.md, run 5: four helpers did best).  A file
+ * waiting here has no name any more, so nothing can open it for writing.
+ * The queue is short and takes its descriptors from the engine's share,
+ * idle while files are replaced; when it is full the caller closes the
+ * file itself.
  */
-#define REAP_MAX 64
-#define REAPERS 4
-
-static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t th[REAPERS];
-	int fds[REAP_MAX];
-	unsigned n;
-	unsigned max;	/* 0: close inline (one thread, or no descriptors) */
-	int running;	/* helpers started */
-	int idle;	/* helpers waiting for a descriptor */
-	int stop;
-} reap = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-
 static void *
 reaper(void *arg)
 {
+	struct reap *reap = arg;
 	int fd;
 
-	(void)arg;
-	pthread_mutex_lock(&reap.mu);
+	pthread_mutex_lock(&reap->mu);
 	for (;;) {
-		reap.idle++;
-		while (!reap.n && !reap.stop)
-			pthread_cond_wait(&reap.cv, &reap.mu);
-		reap.idle--;
-		if (!reap.n)
+		reap->idle++;
+		while (!reap->n && !reap->stop)
+			pthread_cond_wait(&reap->cv, &reap->mu);
+		reap->idle--;
+		if (!reap->n)
 			break;
-		fd = reap.fds[--reap.n];
-		pthread_mutex_unlock(&reap.mu);
+		fd = reap->fds[--reap->n];
+		pthread_mutex_unlock(&reap->mu);
 		close(fd);
-		pthread_mutex_lock(&reap.mu);
+		pthread_mutex_lock(&reap->mu);
 	}
-	pthread_mutex_unlock(&reap.mu);
+	pthread_mutex_unlock(&reap->mu);
 	return NULL;
 }
 
 /* Lets go of a replaced duplicate: no name refers to it any more. */
 static void
-let_go_replaced(struct held *h)
+let_go_replaced(struct replacer *rep, struct held *h)
 {
-	if (h->fd < 0 || !reap.max) {
+	struct reap *reap = &rep->reap;
+
+	if (h->fd < 0 || !reap->max) {
 		let_go(h);
 		return;
 	}
-	pthread_mutex_lock(&reap.mu);
+	pthread_mutex_lock(&reap->mu);
 	/* one more helper when none is idle */
-	if (reap.idle <= (int)reap.n && reap.running < REAPERS &&
-	    thread_start(&reap.th[reap.running], reaper, NULL) == 0)
-		reap.running++;
-	if (reap.running && reap.n < reap.max) {
-		reap.fds[reap.n++] = h->fd;
+	if (reap->idle <= (int)reap->n && reap->running < REAPERS &&
+	    thread_start(&reap->th[reap->running], reaper, reap) == 0)
+		reap->running++;
+	if (reap->running && reap->n < reap->max) {
+		reap->fds[reap->n++] = h->fd;
 		h->fd = -1;
-		pthread_cond_signal(&reap.cv);
+		pthread_cond_signal(&reap->cv);
 	}
-	pthread_mutex_unlock(&reap.mu);
+	pthread_mutex_unlock(&reap->mu);
 	let_go(h);
 }
 
-void
-replace_set_threads(unsigned n, unsigned fds)
+struct replacer *
+replace_new(unsigned threads, unsigned fds)
 {
-	reap.max = n < 2 ? 0 : fds < REAP_MAX ? fds : REAP_MAX;
+	struct replacer *rep = xcalloc(1, sizeof(*rep));
+
+	rep->tmp_dirfd = -1;
+	rep->fs_dev = (uint64_t)-1;
+	rep->ncap = rep->mcap = rep->vcap = 256;
+	rep->names = xmalloc(rep->ncap);
+	rep->mine = xmalloc(rep->mcap);
+	rep->val = xmalloc(rep->vcap);
+	pthread_mutex_init(&rep->reap.mu, NULL);
+	pthread_cond_init(&rep->reap.cv, NULL);
+	rep->reap.max = threads < 2 ? 0 : fds < REAP_MAX ? fds : REAP_MAX;
+	rep->cleanup = cleanup_add(cleanup_temp, rep);
+	if (rep->cleanup < 0)
+		fatal("cannot register a cleanup");
+	return rep;
 }
 
 void
-replace_finish(void)
+replace_finish(struct replacer *rep)
 {
-	pthread_mutex_lock(&reap.mu);
-	reap.stop = 1;
-	pthread_cond_broadcast(&reap.cv);
-	pthread_mutex_unlock(&reap.mu);
-	for (int i = 0; i < reap.running; i++)
-		pthread_join(reap.th[i], NULL);
-	reap.running = 0;
-	reap.max = 0;
+	struct reap *reap = &rep->reap;
+
+	pthread_mutex_lock(&reap->mu);
+	reap->stop = 1;
+	pthread_cond_broadcast(&reap->cv);
+	pthread_mutex_unlock(&reap->mu);
+	for (int i = 0; i < reap->running; i++)
+		pthread_join(reap->th[i], NULL);
+	reap->running = 0;
+	reap->max = 0;
+}
+
+void
+replace_free(struct replacer *rep)
+{
+	if (!rep)
+		return;
+	replace_finish(rep);
+	cleanup_remove(rep->cleanup);
+	for (unsigned i = 0; i < NDIRFDS; i++) {
+		if (rep->dirfds[i].d)
+			close(rep->dirfds[i].fd);
+	}
+	pthread_cond_destroy(&rep->reap.cv);
+	pthread_mutex_destroy(&rep->reap.mu);
+	free(rep->names);
+	free(rep->mine);
+	free(rep->val);
+	pathbuf_release(&rep->pb);
+	free(rep);
 }
 
 /*
@@ -526,76 +593,74 @@ replace_finish(void)
  * after the same checks.
  */
 static int
-commit(int dfd, const struct rpath *d, const struct held *mh,
-       const struct rstate *ms, const struct held *dh, struct rstate *ds)
+commit(struct replacer *rep, int dfd, const struct rpath *d,
+       const struct held *mh, const struct rstate *ms, const struct held *dh,
+       struct rstate *ds, struct rfail *fail)
 {
-	static struct pathbuf tp;
 	struct stat st;
-	int rc, err;
+	int rc;
 
 	/*
 	 * The master must be untouched up to here.  After the exchange a
 	 * writer opening the duplicate's path lands on the master, so from
 	 * then on only the old duplicate's lease and state decide.
 	 */
-	if ((rc = still_held(mh, ms)) < 0 || (rc = still_held(dh, ds)) < 0)
-		return refuse(rc, d);
-	if (renameat2(dfd, tmp_name, dfd, d->name, RENAME_EXCHANGE) == 0) {
-		tmp_swapped = 1;
-		tmp_dup = d->name;
+	if (still_held(mh, ms, fail) < 0 || still_held(dh, ds, fail) < 0)
+		return -1;
+	if (renameat2(dfd, rep->tmp_name, dfd, d->name, RENAME_EXCHANGE) == 0) {
+		rep->tmp_swapped = 1;
+		rep->tmp_dup = d->name;
 		ds->touched = 1;
-		if (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			rc = -errno;
+		if (fstatat(dfd, rep->tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = fail_with(fail, RF_CHECK, errno, 0);
 		else if ((uint64_t)st.st_ino != ds->ino)
-			rc = RE_CHANGED;
+			rc = fail_with(fail, RF_CHANGED, 0, 0);
 		else
-			rc = still_held(dh, ds);
+			rc = still_held(dh, ds, fail);
 		if (rc < 0) {
-			/* put the old duplicate back, then say why */
-			if (drop_temp(d->path) == 0)
-				refuse(rc, d);
-			return rc;
+			/* put the old duplicate back (else say where it is) */
+			drop_temp(rep, d->path, fail);
+			return -1;
 		}
-		tmp_swapped = 0;
-		if (unlinkat(dfd, tmp_name, 0) < 0)
+		rep->tmp_swapped = 0;
+		if (unlinkat(dfd, rep->tmp_name, 0) < 0)
 			warnerr(errno, "cannot remove %s",
-				path_of(&tp, d->dir, tmp_name));
-		tmp_dirfd = -1;
+				temp_path(&rep->pb, d->path, rep->tmp_name));
+		rep->tmp_dirfd = -1;
 		return 0;
 	}
 	if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
 		/* no exchange here: a plain rename right after the checks */
-		if (renameat(dfd, tmp_name, dfd, d->name) == 0) {
+		if (renameat(dfd, rep->tmp_name, dfd, d->name) == 0) {
 			ds->touched = 1;
-			tmp_dirfd = -1;
+			rep->tmp_dirfd = -1;
 			return 0;
 		}
 	}
-	err = errno;
-	warnerr(err, "cannot rename %s to %s", path_of(&tp, d->dir, tmp_name),
-		d->path);
-	return -err;
+	fail_with(fail, RF_RENAME, errno, 0);
+	memcpy(fail->tmp, rep->tmp_name, sizeof(fail->tmp));
+	return -1;
 }
 
 static int
-swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
-	const struct rpath *d, struct rstate *ds, enum share *how)
+swap_in(struct replacer *rep, int mfd, const struct rpath *m,
+	struct rstate *ms, int dfd, const struct rpath *d, struct rstate *ds,
+	enum share *how, struct rfail *fail)
 {
 	struct held mh = {-1, 0}, dh = {-1, 0};
 	struct stat st;
 	int rc;
 
-	if ((rc = hold(mfd, m, ms, &mh, 1)) < 0)
+	if ((rc = hold(mfd, m, ms, &mh, 1, 1, fail)) < 0)
 		return rc;
-	if ((rc = hold(dfd, d, ds, &dh, 1)) < 0) {
+	if ((rc = hold(dfd, d, ds, &dh, 1, 0, fail)) < 0) {
 		let_go(&mh);
 		return rc;
 	}
 	if (*how == SHARE_CLONE) {
-		rc = make_clone(mfd, m, ms, dfd, d, ds, dh.fd);
+		rc = make_clone(rep, mfd, m, ms, dfd, d, ds, dh.fd);
 		if (rc < 0 && opts.reflink == REFLINK_ALWAYS) {
-			warnerr(rc == RE_CHANGED ? ESTALE : -rc,
-				"cannot clone %s to %s", m->path, d->path);
+			rc = fail_with(fail, RF_CLONE, -rc, 0);
 			goto out;
 		}
 		if (rc < 0) {
@@ -611,50 +676,55 @@ swap_in(int mfd, const struct rpath *m, struct rstate *ms, int dfd,
 	 */
 	if (*how == SHARE_LINK) {
 		ms->touched = 1;
-		if ((rc = make_link(mfd, m, dfd)) < 0) {
-			warnerr(-rc, "cannot link %s to %s", m->path, d->path);
+		if ((rc = make_link(rep, mfd, m, dfd)) < 0) {
+			rc = fail_with(fail, RF_LINK, -rc, 0);
 			goto out;
 		}
 		/* a link must be the master: its name could have been swapped */
-		if (fstatat(dfd, tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			rc = refuse(-errno, d);
+		if (fstatat(dfd, rep->tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = fail_with(fail, RF_CHECK, errno, 0);
 		else if ((uint64_t)st.st_ino != ms->ino ||
 			 (uint64_t)st.st_dev != ms->dev)
-			rc = refuse(RE_CHANGED, d);
+			rc = fail_with(fail, RF_CHANGED, 0, 0);
 		if (rc < 0)
 			goto out;
 	}
-	rc = commit(dfd, d, &mh, ms, &dh, ds);
+	rc = commit(rep, dfd, d, &mh, ms, &dh, ds, fail);
 	if (rc == 0)
-		let_go_replaced(&dh);
+		let_go_replaced(rep, &dh);
 out:
 	if (rc < 0)
-		drop_temp(d->path);
+		drop_temp(rep, d->path, NULL);
 	let_go(&dh);
 	let_go(&mh);
 	return rc;
 }
 
-int
-replace_with_link(const struct rpath *m, struct rstate *ms,
-		  const struct rpath *d, struct rstate *ds, enum share *how)
+/* Descriptors of both files' directories, or -1 with RF_DIR. */
+static int
+dir_fds(struct replacer *rep, const struct rpath *m, const struct rpath *d,
+	int *mfd, int *dfd, struct rfail *fail)
 {
-	int mfd = dir_fd(m->dir), dfd, rc;
+	if ((*mfd = dir_fd(rep, m->dir)) < 0)
+		return fail_with(fail, RF_DIR, errno, 1);
+	if ((*dfd = dir_fd(rep, d->dir)) < 0)
+		return fail_with(fail, RF_DIR, errno, 0);
+	return 0;
+}
+
+int
+replace_with_link(struct replacer *rep, const struct rpath *m,
+		  struct rstate *ms, const struct rpath *d, struct rstate *ds,
+		  enum share *how, struct rfail *fail)
+{
 	sigset_t old;
+	int mfd, dfd, rc;
 
 	assert(*how == SHARE_LINK || *how == SHARE_CLONE);
-	if (mfd < 0) {
-		rc = -errno;
-		warnerr(-rc, "cannot open directory of %s", m->path);
-		return rc;
-	}
-	if ((dfd = dir_fd(d->dir)) < 0) {
-		rc = -errno;
-		warnerr(-rc, "cannot open directory of %s", d->path);
-		return rc;
-	}
+	if (dir_fds(rep, m, d, &mfd, &dfd, fail) < 0)
+		return -1;
 	sig_block(&old);
-	rc = swap_in(mfd, m, ms, dfd, d, ds, how);
+	rc = swap_in(rep, mfd, m, ms, dfd, d, ds, how, fail);
 	sig_restore(&old);
 	return rc;
 }
@@ -673,9 +743,9 @@ replace_with_link(const struct rpath *m, struct rstate *ms,
  * range found equal, so a writer racing with us can never lose data:
  * its bytes either came before the comparison (then they differ and
  * nothing is shared) or after (then they go to a copy-on-write block).
- * Returns 0 when all of it is shared, RE_CHANGED when some range
- * differs, a positive errno when the kernel declined; *bytes grows by
- * what was shared either way.
+ * Returns 0 when all of it is shared, -ESTALE when some range differs,
+ * a positive errno when the kernel declined (EINTR: a signal is
+ * pending); *bytes grows by what was shared either way.
  */
 static int
 dedupe_fds(int src, int dst, uint64_t size, uint64_t *bytes)
@@ -699,7 +769,7 @@ dedupe_fds(int src, int dst, uint64_t size, uint64_t *bytes)
 		if (ioctl(src, FIDEDUPERANGE, &u.r) < 0)
 			return errno;
 		if (info->status == FILE_DEDUPE_RANGE_DIFFERS)
-			return RE_CHANGED;
+			return -ESTALE;
 		if (info->status < 0)
 			return -info->status;
 		if (info->status != FILE_DEDUPE_RANGE_SAME ||
@@ -708,26 +778,23 @@ dedupe_fds(int src, int dst, uint64_t size, uint64_t *bytes)
 			return EINVAL;	/* no progress: not ours to loop on */
 		off += info->bytes_deduped;
 		*bytes += info->bytes_deduped;
-		if (got_signal)
+		if (sig_pending())
 			return EINTR;
 	}
 	return 0;
 }
 
 int
-replace_dedupe(const struct rpath *m, struct rstate *ms, const struct rpath *d,
-	       struct rstate *ds, uint64_t *bytes)
+replace_dedupe(struct replacer *rep, const struct rpath *m, struct rstate *ms,
+	       const struct rpath *d, struct rstate *ds, uint64_t *bytes,
+	       struct rfail *fail)
 {
 	struct held mh = {-1, 0}, dh = {-1, 0};
 	uint64_t before = *bytes;
-	int mfd = dir_fd(m->dir), dfd, rc;
+	int mfd, dfd, rc;
 
-	if (mfd < 0 || (dfd = dir_fd(d->dir)) < 0) {
-		rc = -errno;
-		warnerr(-rc, "cannot open directory of %s",
-			mfd < 0 ? m->path : d->path);
-		return rc;
-	}
+	if (dir_fds(rep, m, d, &mfd, &dfd, fail) < 0)
+		return -1;
 	/*
 	 * No lease: the kernel compares the bytes itself, under its locks,
 	 * and a writer must not wait for us while a big file is compared.
@@ -735,77 +802,136 @@ replace_dedupe(const struct rpath *m, struct rstate *ms, const struct rpath *d,
 	 * of the file and for root (and keeps a writer's lease, if any,
 	 * unbroken); otherwise the kernel answers EPERM and we fall back.
 	 */
-	if ((rc = hold(mfd, m, ms, &mh, 0)) < 0)
-		return rc;
-	if ((rc = hold(dfd, d, ds, &dh, 0)) < 0) {
+	if (hold(mfd, m, ms, &mh, 0, 1, fail) < 0)
+		return -1;
+	if (hold(dfd, d, ds, &dh, 0, 0, fail) < 0) {
 		let_go(&mh);
-		return rc;
+		return -1;
 	}
 	rc = dedupe_fds(mh.fd, dh.fd, ds->size, bytes);
-	if (rc == EINTR && got_signal) {
-		rc = -EINTR;	/* the caller's sig_check() ends the run */
+	if (rc == EINTR && sig_pending()) {
+		/* the caller's poll ends the run */
+		rc = fail_with(fail, RF_DEDUPE, EINTR, 0);
 		goto out;
 	}
-	if (rc > 0 && *bytes == before)
-		goto out;	/* declined, nothing shared: fall back */
+	if (rc > 0 && *bytes == before) {
+		rc = fail_with(fail, RF_DECLINED, rc, 0);
+		goto out;	/* nothing shared: fall back */
+	}
 	/*
 	 * Shared, and still the file whose bytes we compared?  (Had a
 	 * writer come in between, it lost nothing: see dedupe_fds.)
 	 */
-	if (rc == 0 && (rc = still_held(&dh, ds)) == 0)
+	if (rc == 0 && (rc = still_held(&dh, ds, fail)) == 0)
 		goto out;
-	if (rc == RE_CHANGED || rc > 0) {
-		warnmsg("%s: changed during the run, %s", d->path,
-			*bytes == before ? "not deduplicated"
-					 : "deduplicated only in part");
-		rc = RE_CHANGED;
-	} else {
-		warnerr(-rc, "cannot deduplicate %s", d->path);
-	}
+	if (rc > 0 || rc == -ESTALE ||
+	    (rc == -1 && fail->why == RF_CHANGED))
+		rc = fail_with(fail, *bytes == before ? RF_DEDUPE_CHANGED
+						     : RF_DEDUPE_PART, 0, 0);
+	else
+		rc = fail_with(fail, RF_DEDUPE, rc == -1 ? fail->err : -rc, 0);
 out:
 	let_go(&dh);
 	let_go(&mh);
 	return rc;
 }
 
-/* Returns 1 when the leftover was removed, 0 when left, -1 on error. */
-int
-replace_remove_stale(int dirfd, const char *name, const char *path,
-		     const struct stat *st)
+/*
+ * The message of a refusal.  The master, or else the duplicate, is the
+ * file the message names first: "M: ..." or "cannot ... M".
+ */
+const char *
+replace_strfail(struct pathbuf *pb, const struct rfail *f,
+		const struct rpath *m, const struct rpath *d)
 {
-	struct stat now;
+	const char *who = f->master ? m->path : d->path;
+	const char *e = f->err ? strerror(f->err) : "";
+	struct pathbuf tp = {0};
+	const char *s;
 
-	/* still the same leftover, still not the last link to its bytes */
-	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0) {
+	switch (f->why) {
+	case RF_CHANGED:
+		s = pathbuf_printf(pb, "%s: changed during the run, not "
+				   "replaced", who);
+		break;
+	case RF_BUSY:
+		s = pathbuf_printf(pb, "%s: open for writing by another "
+				   "process, not replaced", who);
+		break;
+	case RF_OPEN:
+		s = pathbuf_printf(pb, "cannot open %s: %s", who, e);
+		break;
+	case RF_STAT:
+		s = pathbuf_printf(pb, "cannot stat %s: %s", who, e);
+		break;
+	case RF_CHECK:
+		s = pathbuf_printf(pb, "cannot check %s, not replaced: %s",
+				   d->path, e);
+		break;
+	case RF_DIR:
+		s = pathbuf_printf(pb, "cannot open directory of %s: %s", who,
+				   e);
+		break;
+	case RF_LINK:
+		s = pathbuf_printf(pb, "cannot link %s to %s: %s", m->path,
+				   d->path, e);
+		break;
+	case RF_CLONE:
+		s = pathbuf_printf(pb, "cannot clone %s to %s: %s", m->path,
+				   d->path, e);
+		break;
+	case RF_RENAME:
+		s = pathbuf_printf(pb, "cannot rename %s to %s: %s",
+				   temp_path(&tp, d->path, f->tmp), d->path, e);
+		break;
+	case RF_NOT_RESTORED:
+		s = pathbuf_printf(pb, "%s: replaced, but its previous "
+				   "contents could not be put back; they are "
+				   "kept in %s: %s", d->path,
+				   temp_path(&tp, d->path, f->tmp), e);
+		break;
+	case RF_DEDUPE:
+		s = pathbuf_printf(pb, "cannot deduplicate %s: %s", d->path, e);
+		break;
+	case RF_DEDUPE_CHANGED:
+		s = pathbuf_printf(pb, "%s: changed during the run, not "
+				   "deduplicated", d->path);
+		break;
+	case RF_DEDUPE_PART:
+		s = pathbuf_printf(pb, "%s: changed during the run, "
+				   "deduplicated only in part", d->path);
+		break;
+	default:
+		s = pathbuf_printf(pb, "%s", "");
+		break;
+	}
+	pathbuf_release(&tp);
+	return s;
+}
+
+/* ---- leftovers of interrupted runs ------------------------------------ */
+
+/*
+ * Removes leftover f if it is still that file (device, inode, size) and
+ * has_links(its link count) holds.  1: removed, 0: not, -1: warned.
+ */
+static int
+remove_leftover(struct replacer *rep, const struct fent *f, const char *path,
+		int one_link)
+{
+	int dfd = dir_fd(rep, f->dir);
+	struct stat st;
+
+	if (dfd < 0 || fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
 		warnerr(errno, "cannot check leftover temporary %s", path);
 		return -1;
 	}
-	if (now.st_ino != st->st_ino || now.st_dev != st->st_dev ||
-	    now.st_nlink < 2)
-		return 0;
-	if (unlinkat(dirfd, name, 0) < 0) {
-		warnerr(errno, "cannot remove leftover temporary %s", path);
-		return -1;
-	}
-	verbose(2, "Removed leftover temporary %s", path);
-	return 1;
-}
-
-/*
- * Removes a one-link leftover temporary that group.c found identical to
- * another file, if it is still that same file with one link.
- */
-int
-replace_remove_orphan(const struct fent *f, const char *path)
-{
-	int dfd = dir_fd(f->dir);
-	struct stat st;
-
-	if (dfd < 0 || fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    (uint64_t)st.st_ino != f->ino || (uint64_t)st.st_dev != f->dev ||
-	    (uint64_t)st.st_size != f->size || st.st_nlink != 1)
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_ino != f->ino ||
+	    (uint64_t)st.st_dev != f->dev ||
+	    (one_link ? st.st_nlink != 1 || (uint64_t)st.st_size != f->size
+		      : st.st_nlink < 2))
 		return 0;
 	if (unlinkat(dfd, f->name, 0) < 0) {
 		warnerr(errno, "cannot remove leftover temporary %s", path);
@@ -815,10 +941,18 @@ replace_remove_orphan(const struct fent *f, const char *path)
 	return 1;
 }
 
-void
-replace_cleanup(void)
+int
+replace_remove_linked(struct replacer *rep, const struct fent *f,
+		      const char *path)
 {
-	drop_temp(NULL);
+	return remove_leftover(rep, f, path, 0);
+}
+
+int
+replace_remove_orphan(struct replacer *rep, const struct fent *f,
+		      const char *path)
+{
+	return remove_leftover(rep, f, path, 1);
 }
 
 /*
@@ -829,28 +963,26 @@ replace_cleanup(void)
  * answer is per device, cached for the last one.
  */
 enum share
-replace_may_reflink(const struct rpath *m, uint64_t dev)
+replace_may_reflink(struct replacer *rep, const struct rpath *m, uint64_t dev)
 {
-	static uint64_t last_dev = (uint64_t)-1;
-	static enum share last;
 	struct statfs sf;
 	int fd;
 
-	if (dev != last_dev) {
-		fd = dir_fd(m->dir);
+	if (dev != rep->fs_dev) {
+		fd = dir_fd(rep, m->dir);
 		if (fd < 0 || fstatfs(fd, &sf) < 0)
 			return opts.reflink == REFLINK_ALWAYS ? SHARE_CLONE
 							      : SHARE_LINK;
-		last_dev = dev;
+		rep->fs_dev = dev;
 		if (sf.f_type == BTRFS_SUPER_MAGIC ||
 		    sf.f_type == (typeof(sf.f_type))XFS_SUPER_MAGIC)
-			last = SHARE_DEDUPE;
+			rep->fs_share = SHARE_DEDUPE;
 		else if (sf.f_type == ZFS_SUPER_MAGIC)
-			last = SHARE_CLONE;
+			rep->fs_share = SHARE_CLONE;
 		else
-			last = SHARE_LINK;
+			rep->fs_share = SHARE_LINK;
 	}
-	if (last == SHARE_LINK && opts.reflink == REFLINK_ALWAYS)
+	if (rep->fs_share == SHARE_LINK && opts.reflink == REFLINK_ALWAYS)
 		return SHARE_CLONE;
-	return last;
+	return rep->fs_share;
 }

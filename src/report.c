@@ -7,80 +7,17 @@
  * the largest groups (--top, or -v on a terminal), and the group events
  * that feed it and the --json document (json.c).
  */
-#include "hardlink.h"
+#include "report.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-struct hl_stats engine_stats;
-struct timespec start_time;
-
-/*
- * util-linux's format: the largest binary unit not above the value, the
- * fraction truncated to three decimals then rounded to two (half up), a
- * carry staying in the same unit ("1024 KiB"), trailing zeros dropped.
- */
-const char *
-human_size(char *buf, size_t len, uint64_t bytes)
-{
-	static const char units[] = "BKMGTPE";
-	int exp = 0;
-	uint64_t dec, frac;
-
-	while (exp < 6 && bytes >= (uint64_t)1 << (10 * (exp + 1)))
-		exp++;
-	if (!exp) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return buf;
-	}
-	dec = bytes >> (10 * exp);
-	frac = bytes & (((uint64_t)1 << (10 * exp)) - 1);
-	frac = (uint64_t)(((unsigned __int128)frac * 1000) >> (10 * exp));
-	frac = (frac + 5) / 10;
-	if (frac == 100) {
-		dec++;
-		frac = 0;
-	}
-	if (!frac)
-		snprintf(buf, len, "%" PRIu64 " %ciB", dec, units[exp]);
-	else if (frac % 10 == 0)
-		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 " %ciB", dec,
-			 frac / 10, units[exp]);
-	else
-		snprintf(buf, len, "%" PRIu64 ".%02" PRIu64 " %ciB", dec, frac,
-			 units[exp]);
-	return buf;
-}
-
-void
-verbose(int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (opts.verbose < level || opts.quiet)
-		return;
-	if (msg_hook) {
-		char *text;
-		int n;
-
-		va_start(ap, fmt);
-		n = vasprintf(&text, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			fatal("cannot allocate a message");
-		msg_hook(msg_hook_arg, MSG_OUT, text);
-		free(text);
-		return;
-	}
-	progress_hide();
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#include "json.h"
+#include "opts.h"
+#include "output.h"
+#include "util.h"
 
 /*
  * util-linux's "Linking" and "RefLinking" lines; ours for verified
@@ -99,85 +36,64 @@ report_link(const char *master, const char *dup, uint64_t size,
 
 	if (opts.verbose < 1 || opts.quiet)
 		return;
-	progress_hide();
-	printf("%s%s %s to %s (-%s)\n", opts.dry_run ? "[DryRun] " : "",
-	       verb[how], master, dup, human_size(hs, sizeof(hs), size));
+	fprintf(out_stdout(), "%s%s %s to %s (-%s)\n",
+		opts.dry_run ? "[DryRun] " : "", verb[how], master, dup,
+		human_size(hs, sizeof(hs), size));
 }
 
 void
 report_listing(uint64_t group, const char *path)
 {
-	progress_hide();
-	printf("%016" PRIu64 "\t%s%c", group, path, opts.zero ? '\0' : '\n');
-}
-
-/* Seconds since t, on the monotonic clock. */
-double
-elapsed_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) +
-	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+	fprintf(out_stdout(), "%016" PRIu64 "\t%s%c", group, path,
+		opts.zero ? '\0' : '\n');
 }
 
 void
-report_summary(void)
+report_summary(const struct run *r)
 {
+	const struct counters *c = &r->stats;
 	struct timespec now;
 	char hs[32];
 	int64_t sec;
 	long usec;
+	FILE *o;
 
 	if (opts.quiet)
 		return;
-	progress_hide();
+	o = out_stdout();
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	sec = now.tv_sec - start_time.tv_sec;
-	usec = (now.tv_nsec - start_time.tv_nsec) / 1000;
+	sec = now.tv_sec - r->start.tv_sec;
+	usec = (now.tv_nsec - r->start.tv_nsec) / 1000;
 	if (usec < 0) {
 		sec--;
 		usec += 1000000;
 	}
-	printf("%-25s %s\n", "Mode:", opts.dry_run ? "dry-run" : "real");
-	printf("%-25s %s\n", "Method:", "memcmp");
-	printf("%-25s %" PRIu64 "\n", "Files:", stats.files);
-	printf("%-25s %" PRIu64 " files\n", "Linked:", stats.linked);
-	printf("%-25s %" PRIu64 " xattrs\n", "Compared:",
-	       stats.xattr_compared);
-	printf("%-25s %" PRIu64 " files\n", "Compared:", stats.compared);
+	fprintf(o, "%-25s %s\n", "Mode:", opts.dry_run ? "dry-run" : "real");
+	fprintf(o, "%-25s %s\n", "Method:", "memcmp");
+	fprintf(o, "%-25s %" PRIu64 "\n", "Files:", c->files);
+	fprintf(o, "%-25s %" PRIu64 " files\n", "Linked:", c->linked);
+	fprintf(o, "%-25s %" PRIu64 " xattrs\n", "Compared:",
+	       c->xattr_compared);
+	fprintf(o, "%-25s %" PRIu64 " files\n", "Compared:", c->compared);
 	if (opts.skip_reflinks)
-		printf("%-25s %" PRIu64 " files\n", "Skipped reflinks:",
-		       stats.skipped_reflinks);
+		fprintf(o, "%-25s %" PRIu64 " files\n", "Skipped reflinks:",
+		       c->skipped_reflinks);
 	if (opts.reflink != REFLINK_NEVER) {
-		printf("%-25s %" PRIu64 " files\n", "Reflinked:",
-		       stats.reflinked);
-		printf("%-25s %" PRIu64 " bytes in %" PRIu64 " files\n",
-		       "Deduplicated:", stats.dedupe_bytes, stats.deduped);
+		fprintf(o, "%-25s %" PRIu64 " files\n", "Reflinked:",
+		       c->reflinked);
+		fprintf(o, "%-25s %" PRIu64 " bytes in %" PRIu64 " files\n",
+		       "Deduplicated:", c->dedupe_bytes, c->deduped);
 	}
-	printf("%-25s %s\n", "Saved:",
-	       human_size(hs, sizeof(hs), stats.saved));
+	fprintf(o, "%-25s %s\n", "Saved:",
+	       human_size(hs, sizeof(hs), c->saved));
 	if (opts.verbose)
-		printf("%-25s %" PRIu64 " bytes in %" PRIu64 " files\n",
-		       "Read:", engine_stats.bytes_read,
-		       engine_stats.files_opened);
-	printf("%-25s %" PRId64 ".%06ld seconds\n", "Duration:", sec, usec);
+		fprintf(o, "%-25s %" PRIu64 " bytes in %" PRIu64 " files\n",
+		       "Read:", r->engine.bytes_read,
+		       r->engine.files_opened);
+	fprintf(o, "%-25s %" PRId64 ".%06ld seconds\n", "Duration:", sec, usec);
 }
 
 /* ---- duplicate groups: --json and the closing table --------------------- */
-
-/*
- * The group being acted on.  Its Linked and Saved figures are what the
- * run's counters grew by between its start and its end: the policy
- * counts, the report only subtracts.
- */
-static struct {
-	int open;
-	uint64_t size, linked0, saved0;
-	unsigned long diag0;	/* diagnostics before the current member */
-	struct pathbuf kept;	/* first path of the kept file */
-} cur;
 
 /* The table's rows: at most opts.top, best first. */
 struct row {
@@ -185,8 +101,19 @@ struct row {
 	char *path;
 };
 
-static struct row *rows;
-static size_t nrows;
+/*
+ * The group being acted on, and the table so far.  A group's Linked and
+ * Saved figures are what the run's counters grew by between its start
+ * and its end: the policy counts, the report only subtracts.
+ */
+struct report {
+	int open;
+	uint64_t size, linked0, saved0;
+	struct pathbuf kept;	/* first path of the kept file */
+	struct row *rows;
+	size_t nrows;
+	struct json json;
+};
 
 /* Negative when a ranks above b: more saved, bigger files, earlier. */
 static int
@@ -201,101 +128,78 @@ row_cmp(const struct row *a, const struct row *b)
 
 /* Keeps the opts.top best groups by insertion: O(top) per group. */
 static void
-table_add(uint64_t linked, uint64_t saved)
+table_add(struct report *rp, uint64_t seq, uint64_t linked, uint64_t saved)
 {
-	struct row r = {saved, cur.size, linked, stats.groups, NULL};
-	size_t i = nrows;
+	struct row r = {saved, rp->size, linked, seq, NULL};
+	size_t i = rp->nrows;
 
-	if (!rows)
-		rows = xcalloc(opts.top, sizeof(*rows));
-	if (nrows == opts.top && row_cmp(&r, &rows[nrows - 1]) >= 0)
+	if (!rp->rows)
+		rp->rows = xcalloc(opts.top, sizeof(*rp->rows));
+	if (rp->nrows == opts.top && row_cmp(&r, &rp->rows[rp->nrows - 1]) >= 0)
 		return;
-	if (nrows == opts.top)
-		free(rows[--nrows].path);
-	while (i > 0 && row_cmp(&r, &rows[i - 1]) < 0)
+	if (rp->nrows == opts.top)
+		free(rp->rows[--rp->nrows].path);
+	while (i > 0 && row_cmp(&r, &rp->rows[i - 1]) < 0)
 		i--;
-	memmove(rows + i + 1, rows + i, (nrows - i) * sizeof(*rows));
-	r.path = xstrdup(cur.kept.s ? cur.kept.s : "");
-	rows[i] = r;
-	nrows++;
+	memmove(rp->rows + i + 1, rp->rows + i,
+		(rp->nrows - i) * sizeof(*rp->rows));
+	r.path = xstrdup(rp->kept.s ? rp->kept.s : "");
+	rp->rows[i] = r;
+	rp->nrows++;
 }
 
 static void
-group_close(void)
+group_close(struct run *r)
 {
+	struct report *rp = r->report;
 	uint64_t linked, saved;
 
-	if (!cur.open)
+	if (!rp->open)
 		return;
-	cur.open = 0;
-	linked = stats.linked - cur.linked0;
-	saved = stats.saved - cur.saved0;
+	rp->open = 0;
+	linked = r->stats.linked - rp->linked0;
+	saved = r->stats.saved - rp->saved0;
 	if (opts.json)
-		json_group_end(linked, saved);
+		json_group_end(&rp->json, linked, saved);
 	if (opts.top && !opts.quiet && linked)
-		table_add(linked, saved);
+		table_add(rp, r->stats.groups, linked, saved);
 }
 
 void
-report_begin(void)
+report_begin(struct run *r)
+{
+	r->report = xcalloc(1, sizeof(*r->report));
+	if (opts.json)
+		json_begin(&r->report->json);
+}
+
+void
+report_group(struct run *r, const struct fent *kept)
+{
+	struct report *rp = r->report;
+
+	group_close(r);
+	r->stats.groups++;
+	rp->open = 1;
+	rp->size = kept->size;
+	rp->linked0 = r->stats.linked;
+	rp->saved0 = r->stats.saved;
+	if (rp->kept.s)
+		rp->kept.s[0] = '\0';
+	if (opts.json)
+		json_group(&rp->json, kept);
+}
+
+void
+report_member(struct run *r, const struct fent *f)
 {
 	if (opts.json)
-		json_begin();
+		json_member(&r->report->json, f);
 }
 
 void
-report_group(const struct fent *kept)
-{
-	group_close();
-	stats.groups++;
-	cur.open = 1;
-	cur.size = kept->size;
-	cur.linked0 = stats.linked;
-	cur.saved0 = stats.saved;
-	cur.diag0 = diag_count;
-	if (cur.kept.s)
-		cur.kept.s[0] = '\0';
-	if (opts.json)
-		json_group(kept);
-}
-
-void
-report_member(const struct fent *f)
-{
-	cur.diag0 = diag_count;
-	if (opts.json)
-		json_member(f);
-}
-
-static void
-keep_path(const char *path)
-{
-	size_t len = strlen(path);
-
-	if (cur.kept.s && cur.kept.s[0])
-		return;		/* the first path names the group */
-	if (len + 1 > cur.kept.cap) {
-		cur.kept.cap = len + 1;
-		cur.kept.s = xrealloc(cur.kept.s, cur.kept.cap);
-	}
-	memcpy(cur.kept.s, path, len + 1);
-	cur.kept.len = len;
-}
-
-/*
- * The reason a path was left alone: the diagnostic printed since its
- * member began (replace.c names the file and the cause), or the errno.
- */
-static const char *
-failure_text(int err)
-{
-	if (diag_count != cur.diag0 && *diag_last())
-		return diag_last();
-	return strerror(err < 0 ? -err : err);
-}
-
-void
-report_path(const char *path, enum outcome what, int err)
+report_path(struct run *r, const char *path, enum outcome what,
+	    const char *error)
 {
 	static const char *const actions[][2] = {
 		[OUT_KEPT] = {"kept", "kept"},
@@ -306,57 +210,70 @@ report_path(const char *path, enum outcome what, int err)
 		[OUT_FAILED] = {"skipped", "skipped"},
 		[OUT_UNTRIED] = {"skipped", "skipped"},
 	};
-	const char *error = NULL;
+	struct report *rp = r->report;
 
-	if (what == OUT_KEPT && opts.top)
-		keep_path(path);
+	/* the first path names the group */
+	if (what == OUT_KEPT && opts.top && !(rp->kept.s && rp->kept.s[0]))
+		pathbuf_printf(&rp->kept, "%s", path);
 	if (!opts.json)
 		return;
-	if (what == OUT_FAILED)
-		error = failure_text(err);
-	else if (what == OUT_UNTRIED)
+	if (what == OUT_UNTRIED)
 		error = "not attempted: an earlier path of this file failed";
-	json_path(path, actions[what][!!opts.dry_run], error);
+	else if (what != OUT_FAILED)
+		error = NULL;
+	json_path(&rp->json, path, actions[what][!!opts.dry_run], error);
 }
 
 /* The closing table: the largest groups by bytes saved. */
 static void
-report_table(void)
+report_table(struct report *rp)
 {
 	char hs[32], hz[32];
 	int w = 2;	/* the rank's width: 2 up to 99 rows */
+	FILE *o = out_stdout();
 
-	for (size_t n = nrows; n >= 100; n /= 10)
+	for (size_t n = rp->nrows; n >= 100; n /= 10)
 		w++;
-
-	if (!nrows)
+	if (!rp->nrows)
 		return;
-	printf("\nLargest duplicate groups (by bytes saved):\n");
-	printf("%*s  %11s  %11s  %6s  %s\n", w, "#", "Saved", "Size",
-	       "Linked", "Kept file");
-	for (size_t i = 0; i < nrows; i++) {
-		printf("%*zu  %11s  %11s  %6" PRIu64 "  %s\n", w, i + 1,
-		       human_size(hs, sizeof(hs), rows[i].saved),
-		       human_size(hz, sizeof(hz), rows[i].size),
-		       rows[i].linked, rows[i].path);
-		free(rows[i].path);
+	fprintf(o, "\nLargest duplicate groups (by bytes saved):\n");
+	fprintf(o, "%*s  %11s  %11s  %6s  %s\n", w, "#", "Saved", "Size",
+		"Linked", "Kept file");
+	for (size_t i = 0; i < rp->nrows; i++) {
+		fprintf(o, "%*zu  %11s  %11s  %6" PRIu64 "  %s\n", w, i + 1,
+			human_size(hs, sizeof(hs), rp->rows[i].saved),
+			human_size(hz, sizeof(hz), rp->rows[i].size),
+			rp->rows[i].linked, rp->rows[i].path);
 	}
-	free(rows);
-	rows = NULL;
-	nrows = 0;
+}
+
+void
+report_free(struct run *r)
+{
+	struct report *rp = r->report;
+
+	if (!rp)
+		return;
+	for (size_t i = 0; i < rp->nrows; i++)
+		free(rp->rows[i].path);
+	free(rp->rows);
+	pathbuf_release(&rp->kept);
+	free(rp);
+	r->report = NULL;
 }
 
 /* The end of the run: the summary and the table, or the JSON's end. */
 void
-report_end(void)
+report_end(struct run *r)
 {
-	group_close();
-	pathbuf_release(&cur.kept);
+	group_close(r);
 	if (opts.json) {
-		json_end(elapsed_since(&start_time));
-		return;
+		json_end(&r->report->json, r, elapsed_since(&r->start),
+			 out_exit_status());
+	} else {
+		report_summary(r);
+		if (!opts.quiet)
+			report_table(r->report);
 	}
-	report_summary();
-	if (!opts.quiet)
-		report_table();
+	report_free(r);
 }

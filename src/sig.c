@@ -1,29 +1,23 @@
 /*
- * sig.c - signals.
+ * sig.c - signals are recorded, nothing more (see sig.h).
  *
- * SIGINT, SIGTERM and SIGHUP only set a flag.  The run polls it at safe
- * points (per directory entry, between engine blocks, between links), and
- * the link-and-rename of one file runs with those signals blocked, so an
- * interrupted run never leaves a temporary behind.  On the flag, the
- * temporary (if any) is removed and the signal is re-raised with its
- * default action: the exit status tells the caller what happened (130 for
- * SIGINT, as util-linux 2.41) and no summary is printed.  SIGUSR1 prints
- * the summary so far and the run goes on.
+ * The flags are lock-free atomics: a handler may store to them (C11
+ * 7.14.1.1), and walk and engine threads read them without a data race.
  */
-#include "hardlink.h"
+#include "sig.h"
 
+#include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
-volatile sig_atomic_t got_signal, got_usr1;
+static atomic_int pending, usr1;
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGUSR1)
-		got_usr1 = 1;
+		atomic_store_explicit(&usr1, 1, memory_order_relaxed);
 	else
-		got_signal = sig;
+		atomic_store_explicit(&pending, sig, memory_order_relaxed);
 }
 
 void
@@ -32,6 +26,7 @@ sig_setup(void)
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
 	struct sigaction sa;
 
+	_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "signal flags need lock-free ints");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -41,34 +36,16 @@ sig_setup(void)
 	signal(SIGIO, SIG_IGN);
 }
 
-/*
- * The run's poll point: called for every directory entry, every link and
- * every size group.  It also refreshes the progress line, so that no
- * module needs a second hook for it.
- */
-void
-sig_check(void)
+int
+sig_pending(void)
 {
-	int sig = got_signal;
+	return atomic_load_explicit(&pending, memory_order_relaxed);
+}
 
-	progress_tick();
-	if (got_usr1) {
-		got_usr1 = 0;
-		if (!opts.quiet && !opts.list) {
-			report_summary();
-			putchar('\n');
-			fflush(stdout);
-		}
-	}
-	if (!sig)
-		return;
-	progress_hide();
-	replace_cleanup();
-	fflush(stdout);
-	fflush(stderr);
-	signal(sig, SIG_DFL);
-	raise(sig);
-	_exit(128 + sig);	/* not reached */
+int
+sig_take_usr1(void)
+{
+	return atomic_exchange_explicit(&usr1, 0, memory_order_relaxed);
 }
 
 void

@@ -9,8 +9,9 @@
  * using floor(floor(x) / 10) = floor(x / 10), so any number of fraction
  * digits counts.  Only a result of 2^64 or more is out of range.
  */
-#include "hardlink.h"
+#include "opts.h"
 
+#include <errno.h>
 #include <string.h>
 
 typedef unsigned __int128 u128;

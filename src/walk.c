@@ -12,7 +12,9 @@
  * followed.
  *
  * Each regular file that passes the filters becomes a struct fent: its
- * directory node, its name and the stat fields the policy needs.
+ * directory node, its name and the stat fields the policy needs.  A
+ * temporary left by an interrupted run (TMP_PREFIX and TMP_RANDOM
+ * characters) is listed apart for leftover.c; the walk changes nothing.
  *
  * SEVERAL THREADS
  *
@@ -29,16 +31,13 @@
  * where they belong, just before it leaves that directory.  Once every
  * thread is idle the main thread replays the logs from the root task,
  * descending into donated tasks where they were noted: files are
- * appended in one-thread order and messages printed.  Leftover
- * temporaries are dealt with (removed or kept for group.c) by the thread
- * that meets them, as the one-thread walk does.  With one thread, or -vv
+ * appended in one-thread order and messages printed.  With one thread, or -vv
  * (a line per file, best printed as it comes), the main thread walks
  * alone and prints directly.
  */
-#include "hardlink.h"
+#include "walk.h"
 
 #include <dirent.h>
-#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -46,27 +45,19 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "opts.h"
+#include "output.h"
+#include "sig.h"
+#include "util.h"
 
 #define MAX_DIR_FDS 48	/* per walk; divided among the threads */
 #define MAX_THREADS 8	/* of the walk: 8 x 8 descriptors at most */
 #define SPAWN_AFTER 2048	/* entries the main thread reads alone */
 #define GETDENTS_BUF (64 * 1024)
-
-static unsigned nthreads = 1;
-static uint64_t files_seen;	/* for the progress line; atomic */
-
-void
-walk_set_threads(unsigned n)
-{
-	nthreads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
-}
-
-uint64_t
-walk_files_seen(void)
-{
-	return __atomic_load_n(&files_seen, __ATOMIC_RELAXED);
-}
 
 /*
  * A subtree walked by one thread, and what it found: files (in fl) and a
@@ -103,6 +94,8 @@ struct shared {
 	unsigned idle;		/* threads waiting for a task */
 	unsigned running;	/* threads walking, the main one included */
 	pthread_t tid[MAX_THREADS];
+	unsigned nthreads;	/* to start, this one included */
+	struct run *run;
 	int spawned;		/* the other threads were started */
 	int done;
 	int hungry;		/* atomic: idle threads and nothing queued */
@@ -124,6 +117,7 @@ struct frame {
 };
 
 struct walk {
+	struct run *run;
 	struct filelist *fl;
 	struct frame *st;
 	size_t n, cap;
@@ -218,7 +212,7 @@ log_add(struct task *t, enum rec_type type, uint32_t kind, size_t len)
 	return r + 1;
 }
 
-/* msg_hook of a worker: the message waits in its task's log. */
+/* The output hook of a worker: the message waits in its task's log. */
 static void
 log_msg(void *arg, enum msg_kind kind, const char *text)
 {
@@ -237,67 +231,25 @@ log_tasks(struct task *t, struct task **v, size_t n)
 	memcpy(p + 1, v, n * sizeof(*v));
 }
 
-/*
- * A temporary left by kill -9.  With two links or more it is a link to a
- * master whose other name survives: removed at once.  With one link it is
- * a duplicate that was being replaced (or a clone being made): kept for
- * group.c, which removes it only if another file holds the same bytes.
- * Two leftovers may be the last two links of one file, met by two walk
- * threads at once: it is looked at again until one of the two cases
- * holds when it is acted on.
- */
+/* A temporary of an interrupted run: for leftover.c, after the walk. */
 static void
-leftover(struct filelist *fl, struct pathbuf *pb, struct dnode *dir,
-	 int dirfd, const char *name, const struct stat *seen, uint32_t op)
+add_temp(struct filelist *fl, struct dnode *dir, const char *name,
+	 const struct stat *st, uint32_t op)
 {
-	const char *path = path_of(pb, dir, name);
-	struct stat st = *seen;
-
-	if (opts.dry_run) {
-		verbose(2, "Skipped (temporary of an interrupted run) %s", path);
-		return;
-	}
-	for (int tries = 0; tries < 3; tries++) {
-		int rc;
-
-		if (tries && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno != ENOENT)
-				warnerr(errno, "cannot read %s", path);
-			return;
-		}
-		if (!S_ISREG(st.st_mode))
-			return;
-		if (st.st_nlink < 2) {
-			fl->orphans = xrealloc(fl->orphans,
-					       (fl->norphans + 1) *
-						       sizeof(*fl->orphans));
-			fill_fent(&fl->orphans[fl->norphans++], dir, name,
-				  &st, op, 0);
-			return;
-		}
-		rc = replace_remove_stale(dirfd, name, path, &st);
-		if (rc == 1) {
-			fl->stale = xrealloc(fl->stale, (fl->nstale + 1) *
-							    sizeof(*fl->stale));
-			fl->stale[fl->nstale++] = (struct devino){st.st_dev,
-								  st.st_ino};
-		}
-		if (rc != 0)
-			return;
-		/* gone, or no longer that file with two links: look again */
-	}
+	fl->temps = xrealloc(fl->temps, (fl->ntemps + 1) * sizeof(*fl->temps));
+	fill_fent(&fl->temps[fl->ntemps++], dir, name, st, op, 0);
 }
 
 /* The per-file rules of util-linux's walk callback, in its order. */
 static void
-consider_file(struct walk *w, struct dnode *dir, int dirfd, const char *name,
+consider_file(struct walk *w, struct dnode *dir, int from_dir, const char *name,
 	      const struct stat *st)
 {
 	const char *path = NULL;
 	uint64_t sz;
 
-	if (dirfd >= 0 && is_temp_name(name)) {
-		leftover(w->fl, &w->pb, dir, dirfd, name, st, w->op);
+	if (from_dir && is_temp_name(name)) {
+		add_temp(w->fl, dir, name, st, w->op);
 		return;
 	}
 	if (opts.include.n || opts.exclude.n || opts.verbose >= 2)
@@ -313,7 +265,7 @@ consider_file(struct walk *w, struct dnode *dir, int dirfd, const char *name,
 		}
 	}
 	w->fl->files++;
-	__atomic_add_fetch(&files_seen, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&w->run->files_seen, 1, __ATOMIC_RELAXED);
 	sz = opts.real_size ? (uint64_t)st->st_blocks * 512
 			    : (uint64_t)st->st_size;
 	if (sz < opts.min_size) {
@@ -405,7 +357,7 @@ read_entry(struct walk *w, struct frame *f, const char *name,
 		return;
 	}
 	if (S_ISREG(st.st_mode))
-		consider_file(w, f->d, f->fd, name, &st);
+		consider_file(w, f->d, 1, name, &st);
 	else if (S_ISDIR(st.st_mode))
 		add_sub(f, dnode_new(f->d, name, strlen(name), w->op), cap);
 }
@@ -413,15 +365,16 @@ read_entry(struct walk *w, struct frame *f, const char *name,
 static __thread int is_worker;	/* a thread started by spawn() */
 
 /*
- * The poll point of the walk, per entry: the main thread's sig_check; a
- * worker only stops (the main thread will see the signal).
+ * The poll point of the walk, per entry: the main thread polls the run
+ * (which may end it); a worker only stops (the main thread will see the
+ * signal).
  */
 static int
-stopped(void)
+stopped(struct walk *w)
 {
 	if (is_worker)
-		return got_signal != 0;
-	sig_check();
+		return sig_pending() != 0;
+	run_poll(w->run);
 	return 0;
 }
 
@@ -448,7 +401,7 @@ read_dir(struct walk *w, struct frame *f)
 		for (long off = 0; off < n;) {
 			const struct dent64 *de = (const void *)(w->buf + off);
 
-			if (stopped())
+			if (stopped(w))
 				return;
 			read_entry(w, f, de->d_name, de->d_type, &cap);
 			if (w->sh && !is_worker && !w->sh->spawned &&
@@ -664,7 +617,7 @@ walk_tree(struct walk *w, struct dnode *root, int fd, const struct stat *st)
 		struct frame *f = &w->st[w->n - 1];
 		size_t before = w->n;
 
-		if (w->sh && got_signal)
+		if (w->sh && sig_pending())
 			break;
 		if (f->isub == f->nsub) {
 			leave(w);
@@ -694,12 +647,10 @@ task_walk(struct walk *w, struct task *t)
 {
 	w->task = t;
 	w->fl = &t->fl;
-	msg_hook = log_msg;
-	msg_hook_arg = w;
+	out_set_hook(log_msg, w);
 	if (t->fd >= 0)
 		walk_tree(w, t->d, t->fd, &t->st);
-	msg_hook = NULL;
-	msg_hook_arg = NULL;
+	out_set_hook(NULL, NULL);
 	w->task = NULL;
 }
 
@@ -707,8 +658,8 @@ static void *
 worker(void *arg)
 {
 	struct shared *sh = arg;
-	struct walk w = {.sh = sh, .rootdev = sh->rootdev, .op = sh->op,
-			 .max_fds = sh->max_fds};
+	struct walk w = {.run = sh->run, .sh = sh, .rootdev = sh->rootdev,
+			 .op = sh->op, .max_fds = sh->max_fds};
 
 	w.buf = xmalloc(GETDENTS_BUF);
 	pthread_mutex_lock(&sh->lock);
@@ -770,27 +721,21 @@ append_files(struct filelist *fl, const struct filelist *from, size_t start,
 	}
 }
 
-/* Appends the leftovers that task list from found to fl's. */
+/*
+ * Appends the temporaries that a task found to fl's (at the end of the
+ * task: their order among the task's files does not matter).
+ */
 static void
-merge_leftovers(struct filelist *fl, struct filelist *from)
+merge_temps(struct filelist *fl, struct filelist *from)
 {
-	if (from->norphans) {
-		fl->orphans = xrealloc(fl->orphans,
-				       (fl->norphans + from->norphans) *
-					       sizeof(*fl->orphans));
-		memcpy(fl->orphans + fl->norphans, from->orphans,
-		       from->norphans * sizeof(*fl->orphans));
-		fl->norphans += from->norphans;
+	if (from->ntemps) {
+		fl->temps = xrealloc(fl->temps, (fl->ntemps + from->ntemps) *
+							sizeof(*fl->temps));
+		memcpy(fl->temps + fl->ntemps, from->temps,
+		       from->ntemps * sizeof(*fl->temps));
+		fl->ntemps += from->ntemps;
 	}
-	if (from->nstale) {
-		fl->stale = xrealloc(fl->stale, (fl->nstale + from->nstale) *
-							sizeof(*fl->stale));
-		memcpy(fl->stale + fl->nstale, from->stale,
-		       from->nstale * sizeof(*fl->stale));
-		fl->nstale += from->nstale;
-	}
-	free(from->orphans);
-	free(from->stale);
+	free(from->temps);
 }
 
 /*
@@ -816,7 +761,7 @@ replay(struct filelist *fl, struct task *root)
 		if (c->off >= t->loglen) {
 			append_files(fl, &t->fl, c->fpos, t->fl.n - c->fpos);
 			fl->files += t->fl.files;
-			merge_leftovers(fl, &t->fl);
+			merge_temps(fl, &t->fl);
 			free(t->fl.p);
 			free(t->log);
 			free(t);
@@ -866,7 +811,7 @@ spawn(struct shared *sh)
 {
 	pthread_mutex_lock(&sh->lock);
 	sh->spawned = 1;
-	for (unsigned i = 1; i < nthreads; i++) {
+	for (unsigned i = 1; i < sh->nthreads; i++) {
 		if (thread_start(&sh->tid[sh->running], worker_thread, sh) != 0)
 			break;
 		sh->running++;
@@ -876,10 +821,11 @@ spawn(struct shared *sh)
 
 /* Walks the tree under root (open as fd) with up to nthreads threads. */
 static void
-walk_parallel(struct filelist *fl, struct dnode *root, int fd,
-	      const struct stat *st, uint32_t op)
+walk_parallel(struct walk *w, struct dnode *root, int fd,
+	      const struct stat *st, unsigned nthreads)
 {
-	struct shared sh = {.rootdev = st->st_dev, .op = op, .running = 1};
+	struct shared sh = {.rootdev = st->st_dev, .op = w->op, .running = 1,
+			    .nthreads = nthreads, .run = w->run};
 	struct task *t = task_new(root, fd);
 
 	sh.max_fds = MAX_DIR_FDS / nthreads < 8 ? 8 : MAX_DIR_FDS / nthreads;
@@ -895,14 +841,16 @@ walk_parallel(struct filelist *fl, struct dnode *root, int fd,
 	free(sh.q);
 	pthread_cond_destroy(&sh.cond);
 	pthread_mutex_destroy(&sh.lock);
-	sig_check();
-	replay(fl, t);
+	run_poll(w->run);
+	replay(w->fl, t);
 }
 
 void
-walk_operand(struct filelist *fl, const char *operand, uint32_t op)
+walk_operand(struct run *r, struct filelist *fl, const char *operand,
+	     uint32_t op)
 {
-	struct walk w = {.fl = fl, .op = op, .max_fds = MAX_DIR_FDS};
+	struct walk w = {.run = r, .fl = fl, .op = op, .max_fds = MAX_DIR_FDS};
+	unsigned nthreads = r->threads > MAX_THREADS ? MAX_THREADS : r->threads;
 	char *rp = realpath(operand, NULL);
 	struct stat st;
 	int fd;
@@ -921,7 +869,7 @@ walk_operand(struct filelist *fl, const char *operand, uint32_t op)
 		size_t dlen = slash == rp ? 1 : (size_t)(slash - rp);
 		struct dnode *dir = dnode_new(NULL, rp, dlen, op);
 
-		consider_file(&w, dir, -1, slash + 1, &st);
+		consider_file(&w, dir, 0, slash + 1, &st);
 	} else if (S_ISDIR(st.st_mode)) {
 		struct dnode *root = dnode_new(NULL, rp, strlen(rp), op);
 
@@ -935,7 +883,7 @@ walk_operand(struct filelist *fl, const char *operand, uint32_t op)
 			if (fd >= 0)
 				close(fd);
 		} else if (nthreads > 1 && opts.verbose < 2) {
-			walk_parallel(fl, root, fd, &st, op);
+			walk_parallel(&w, root, fd, &st, nthreads);
 		} else {
 			w.rootdev = st.st_dev;
 			w.buf = xmalloc(GETDENTS_BUF);

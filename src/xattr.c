@@ -5,7 +5,7 @@
  * read into one blob with the names sorted, so that two files have equal
  * xattrs exactly when their blobs are equal.
  */
-#include "hardlink.h"
+#include "xattr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +16,10 @@
 #include <string.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+
+#include "opts.h"
+#include "output.h"
+#include "util.h"
 
 /*
  * Security metadata is part of a file's identity: linking an identical

@@ -1,0 +1,135 @@
+/*
+ * entry.c - from the walk's path records to entries, size group by size
+ * group.
+ *
+ * The records are sorted by (device, size, entry key) once; each size
+ * group of two or more is then one stretch of whole entries: merged here
+ * into one struct ent per inode (per name with -f, per directory part
+ * with -d), as util-linux does.  Entries exist only while their size
+ * group waits to be acted on, so memory holds the walk's records plus
+ * one batch of entries.
+ */
+#include "entry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "policy.h"
+#include "util.h"
+
+static int
+cmp_size_entry(const void *a, const void *b, void *arg)
+{
+	const struct fent *x = *(struct fent *const *)a;
+	const struct fent *y = *(struct fent *const *)b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return policy_cmp_entry(arg, x, y);
+}
+
+void
+entries_sort(struct policy *pol, struct fent **v, size_t n)
+{
+	if (n > 1)	/* no list at all when the walk found nothing */
+		qsort_r(v, n, sizeof(*v), cmp_size_entry, pol);
+}
+
+/*
+ * Drops paths seen twice (same operand twice, or nested operands).  The
+ * run is sorted by name, so a repeated path is next to its twin among the
+ * paths of the same name: no quadratic work for an inode with 65,000 links.
+ */
+static uint32_t
+drop_repeats(struct pathbuf *pa, struct pathbuf *pb, struct fent **p,
+	     uint32_t n)
+{
+	uint32_t w = 0;
+
+	for (uint32_t i = 0, first = 0; i < n; i++) {
+		int dup = 0;
+
+		if (w && strcmp(p[i]->name, p[w - 1]->name))
+			first = w;
+		for (uint32_t j = first; j < w && !dup; j++)
+			dup = !strcmp(path_of(pa, p[i]->dir, p[i]->name),
+				      path_of(pb, p[j]->dir, p[j]->name));
+		if (dup)
+			verbose(2, "Skipped (specified more than once) %s",
+				path_of(pa, p[i]->dir, p[i]->name));
+		else
+			p[w++] = p[i];
+	}
+	return w;
+}
+
+static int
+cmp_seq_desc(const void *a, const void *b)
+{
+	const struct fent *x = *(struct fent *const *)a;
+	const struct fent *y = *(struct fent *const *)b;
+
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+static void
+rstate_init(struct rstate *rs, const struct fent *f)
+{
+	*rs = (struct rstate){
+		.dev = f->dev, .ino = f->ino, .size = f->size,
+		.mtime = f->mtime, .ctime = f->ctime,
+		.mtime_ns = f->mtime_ns, .ctime_ns = f->ctime_ns,
+		.mode = f->mode, .uid = f->uid, .gid = f->gid,
+	};
+}
+
+void
+entries_build(struct sizegroup *g, struct policy *pol, struct fent **p,
+	      size_t np)
+{
+	struct pathbuf pa = {0}, pb = {0};
+	size_t n = 0, nrs = 0;
+
+	g->ents = xcalloc(np, sizeof(*g->ents));
+	g->rsv = xcalloc(np, sizeof(*g->rsv));
+	for (size_t i = 0, j; i < np; i = j) {
+		struct ent *e = &g->ents[n];
+
+		for (j = i + 1; j < np && policy_same_entry(pol, p[i], p[j]); j++)
+			;
+		e->paths = p + i;
+		e->npaths = (uint32_t)(j - i);
+		if (e->npaths > 1) {
+			e->npaths = drop_repeats(&pa, &pb, e->paths, e->npaths);
+			qsort(e->paths, e->npaths, sizeof(*e->paths),
+			      cmp_seq_desc);
+		}
+		e->op = e->paths[e->npaths - 1]->op;
+		e->nlink = ent_f(e)->nlink;
+		/* with -f or -d one inode may be several entries */
+		if (n && ent_f(&g->ents[n - 1])->dev == ent_f(e)->dev &&
+		    ent_f(&g->ents[n - 1])->ino == ent_f(e)->ino) {
+			e->rs = g->ents[n - 1].rs;
+		} else {
+			e->rs = &g->rsv[nrs++];
+			rstate_init(e->rs, ent_f(e));
+		}
+		n++;
+	}
+	g->n = n;
+	pathbuf_release(&pa);
+	pathbuf_release(&pb);
+}
+
+void
+sizegroup_release(struct sizegroup *g)
+{
+	for (size_t k = 0; k < g->n; k++)
+		xattrs_release(&g->ents[k].xa);
+	free(g->ents);
+	free(g->rsv);
+	*g = (struct sizegroup){0};
+}

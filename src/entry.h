@@ -1,0 +1,56 @@
+/*
+ * entry.h - the unit the policy decides on: an entry is one inode (or,
+ * with -f or -d, one inode and name or directory part) with all the paths
+ * the walk found for it.
+ */
+#ifndef HL_ENTRY_H
+#define HL_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "replace.h"
+#include "run.h"
+#include "xattr.h"
+
+struct policy;
+
+struct ent {
+	struct fent **paths;	/* newest discovered first, as util-linux */
+	uint32_t npaths;
+	uint32_t nlink;		/* virtual: updated as we link */
+	uint32_t op;		/* operand of the first path found */
+	unsigned char xa_none;	/* atomic: the engine's open saw no xattrs */
+	struct xattrs xa;	/* read only once its contents matched */
+	struct rstate *rs;	/* shared by the entries of one inode */
+};
+
+/* The first path record of e (its newest path). */
+static inline struct fent *
+ent_f(const struct ent *e)
+{
+	return e->paths[0];
+}
+
+/* The entries of one size group, alive until the group was acted on. */
+struct sizegroup {
+	struct ent *ents;
+	size_t n;
+	struct rstate *rsv;	/* the inodes' states */
+};
+
+/*
+ * Sorts the walk's files by device and size, then by entry (the policy's
+ * key), so that each size group is one stretch of whole entries.
+ */
+void entries_sort(struct policy *pol, struct fent **v, size_t n);
+/*
+ * Makes the entries of one size group, p[0..np-1] as entries_sort left
+ * them (reordering each entry's paths, dropping paths given twice with a
+ * -vv line).
+ */
+void entries_build(struct sizegroup *g, struct policy *pol, struct fent **p,
+		   size_t np);
+void sizegroup_release(struct sizegroup *g);
+
+#endif /* HL_ENTRY_H */
