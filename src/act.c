@@ -3,12 +3,17 @@
  *
  * A class's master is its first member (the policy's preference).  When
  * the master has no room for another link (EMLINK), the member that could
- * not be linked becomes the master of the rest, as util-linux does.
+ * not be linked becomes the master of the rest, as util-linux does; so
+ * it does when the master reached --max-links (MASTER_FULL), before any
+ * link would take it past the limit.  Only hard links count: a clone or
+ * a deduplicated file adds no link, but a clone may fall back to a link,
+ * so a full master is given neither.
  */
 #include "act.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,11 +77,14 @@ report_ent(struct actor *a, const struct ent *e, uint32_t from,
 		report_path(a->r, ent_path(&a->pb, e, p), what, NULL);
 }
 
-/* A new group for the reports, kept by master. */
+/*
+ * A new group for the reports, kept by master; split: the previous
+ * group's master reached --max-links.
+ */
 static void
-report_class(struct actor *a, const struct ent *master)
+report_class(struct actor *a, const struct ent *master, int split)
 {
-	report_group(a->r, ent_f(master));
+	report_group(a->r, ent_f(master), split ? "max-links" : NULL);
 	report_ent(a, master, 0, OUT_KEPT);
 }
 
@@ -108,6 +116,16 @@ already_reflinked(const struct ent *m, const struct ent *d)
 	if (b >= 0)
 		close(b);
 	return same;
+}
+
+/* link_entry's answer when the master may not take another link. */
+#define MASTER_FULL 1
+
+/* Has master reached --max-links (virtual count, dry runs included)? */
+static int
+full(const struct ent *master)
+{
+	return opts.max_links && master->nlink >= opts.max_links;
 }
 
 /* Counts a path of dup as done (or, in a dry run, as it would be). */
@@ -208,8 +226,9 @@ first_way(struct actor *a, struct ent *master, struct ent *dup, int *skip)
  * of dup's inode, by clones or by hard links, as --reflink and the
  * filesystem allow (see replace_may_reflink), each falling back to the
  * next with --reflink=auto.  The -v line and the reports name what was
- * done.  Returns 0, -EMLINK when master has no room for another link (dup
- * then keeps its paths), or -1 after another refusal (reported).
+ * done.  Returns 0; -EMLINK when master has no room for another link, or
+ * MASTER_FULL when it reached --max-links (dup then keeps the paths not
+ * yet done); or -1 after another refusal (reported).
  */
 static int
 link_entry(struct actor *a, struct ent *master, struct ent *dup)
@@ -219,8 +238,10 @@ link_entry(struct actor *a, struct ent *master, struct ent *dup)
 	enum share how;
 	int skip;
 
-	report_member(a->r, ent_f(dup));
 	how = first_way(a, master, dup, &skip);
+	if (!skip && how != SHARE_DEDUPE && full(master))
+		return MASTER_FULL;	/* before the reports name dup */
+	report_member(a->r, ent_f(dup));
 	if (skip) {
 		verbose(3, "Skipped (already reflink) %s",
 			ent_path(&a->dp, dup, 0));
@@ -244,6 +265,8 @@ link_entry(struct actor *a, struct ent *master, struct ent *dup)
 		struct rpath d = {df->dir, df->name, ent_path(&a->dp, dup, 0)};
 		enum share done = how;
 
+		if (full(master))
+			return MASTER_FULL;
 		run_poll(a->r);
 		/*
 		 * util-linux prints the line before the attempt; with
@@ -293,7 +316,7 @@ cmp_path(const void *x, const void *y, void *arg)
 static void
 list_class(struct actor *a, struct ent **c, size_t n)
 {
-	report_group(a->r, ent_f(c[0]));
+	report_group(a->r, ent_f(c[0]), NULL);
 	for (size_t i = 0; i < n; i++) {
 		qsort_r(c[i]->paths, c[i]->npaths, sizeof(*c[i]->paths),
 			cmp_path, a);
@@ -308,8 +331,9 @@ static void
 link_class(struct actor *a, struct ent **c, size_t n)
 {
 	struct ent *master = c[0];
+	int rc;
 
-	report_class(a, master);
+	report_class(a, master, 0);
 	for (size_t j = 1; j < n; j++) {
 		if (opts.content && !a->warned && !master->xa.err &&
 		    !c[j]->xa.err && xattrs_differ(&master->xa, &c[j]->xa)) {
@@ -318,9 +342,15 @@ link_class(struct actor *a, struct ent **c, size_t n)
 			       ent_path(&a->pb, c[j], 0));
 			a->warned = 1;
 		}
-		if (link_entry(a, master, c[j]) == -EMLINK) {
+		rc = link_entry(a, master, c[j]);
+		if (rc == MASTER_FULL)
+			verbose(1, "%sKeeping %s: %s has %" PRIu32 " links "
+				"(--max-links)", opts.dry_run ? "[DryRun] " : "",
+				ent_path(&a->pb, c[j], 0),
+				ent_path(&a->pb2, master, 0), master->nlink);
+		if (rc == -EMLINK || rc == MASTER_FULL) {
 			master = c[j];	/* util-linux's rule */
-			report_class(a, master);
+			report_class(a, master, rc == MASTER_FULL);
 		}
 	}
 }

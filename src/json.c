@@ -182,6 +182,7 @@ options(FILE *o)
 	num_field(o, "io_size", opts.io_size);
 	num_field(o, "cache_size", opts.cache_size);
 	num_field(o, "threads", opts.threads);
+	num_field(o, "max_links", opts.max_links);
 	fprintf(o, "\"method\": \"%s\", ", opts.method);
 	patterns(o, "include", &opts.include);
 	fputs(", ", o);
@@ -203,14 +204,17 @@ json_begin(struct json *j)
 }
 
 void
-json_group(struct json *j, const struct fent *kept)
+json_group(struct json *j, const struct fent *kept, const char *split)
 {
 	FILE *o = out_stdout();
 
 	fputs(j->groups++ ? ",\n" : "\n", o);
-	fprintf(o, "{\"device\": %" PRIu64 ", \"size\": %" PRIu64
-		", \"kept\": {\"inode\": %" PRIu64 ", \"paths\": [",
-		kept->dev, kept->size, kept->ino);
+	fprintf(o, "{\"device\": %" PRIu64 ", \"size\": %" PRIu64 ", ",
+		kept->dev, kept->size);
+	if (split)
+		fprintf(o, "\"split\": \"%s\", ", split);
+	fprintf(o, "\"kept\": {\"inode\": %" PRIu64 ", \"paths\": [",
+		kept->ino);
 	j->state = KEPT;
 	j->paths = 0;
 }

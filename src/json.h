@@ -17,7 +17,8 @@ struct json {
 };
 
 void json_begin(struct json *j);
-void json_group(struct json *j, const struct fent *kept);
+/* split: why this group continues the previous one, or NULL. */
+void json_group(struct json *j, const struct fent *kept, const char *split);
 void json_member(struct json *j, const struct fent *f);
 void json_path(struct json *j, const char *path, const char *action,
 	       const char *error);

@@ -36,6 +36,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_TOP,
+	OPT_MAX_LINKS,
 };
 
 static const struct option longopts[] = {
@@ -48,6 +49,7 @@ static const struct option longopts[] = {
 	{"include", required_argument, NULL, 'i'},
 	{"threads", required_argument, NULL, 'j'},
 	{"list-duplicates", no_argument, NULL, 'l'},
+	{"max-links", required_argument, NULL, OPT_MAX_LINKS},
 	{"maximize", no_argument, NULL, 'm'},
 	{"minimize", no_argument, NULL, 'M'},
 	{"mount", no_argument, NULL, OPT_MOUNT},
@@ -108,6 +110,9 @@ usage(void)
 	      "groups, summary\n"
 	      " -l, --list-duplicates      print every group of duplicate "
 	      "files\n"
+	      "     --max-links <n>        give no file more than n links "
+	      "(the next\n"
+	      "                              duplicate is kept instead)\n"
 	      " -m, --maximize             maximize the hardlink count, "
 	      "remove the file with\n"
 	      "                              lowest hardlink count\n"
@@ -192,6 +197,22 @@ threads_arg(const char *arg)
 	if (errno || end == arg || *end || *arg == '-' || n < 1 || n > 64)
 		fatal("invalid number of threads: '%s' (1 to 64)", arg);
 	return (unsigned)n;
+}
+
+/* --max-links: 1 to 4294967295 (a link count is 32 bits here). */
+static uint32_t
+max_links_arg(const char *arg)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-' || n < 1 ||
+	    n > UINT32_MAX)
+		fatal("invalid number of links: '%s' (1 to %" PRIu32 ")", arg,
+		      UINT32_MAX);
+	return (uint32_t)n;
 }
 
 static void
@@ -303,6 +324,7 @@ opt_one(int c, const char *arg)
 	case OPT_PROGRESS: opts.progress = 1; break;
 	case OPT_NO_PROGRESS: opts.progress = 0; break;
 	case OPT_TOP: top_set = 1; opts.top = top_arg(arg); break;
+	case OPT_MAX_LINKS: opts.max_links = max_links_arg(arg); break;
 	case 'h': usage(); break;
 	case 'V': version(); break;
 	default: try_help();

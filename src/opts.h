@@ -24,6 +24,7 @@ struct options {
 	int json;		/* --json: one JSON document on stdout */
 	int progress;		/* -1: when stderr is a terminal, 0 off, 1 on */
 	unsigned top;		/* rows of the closing table, 0: none */
+	uint32_t max_links;	/* --max-links: links per inode, 0: no limit */
 	struct regex_list include, exclude, exclude_subtree;
 	char **operands;
 	int noperands;

@@ -174,7 +174,7 @@ report_begin(struct run *r)
 }
 
 void
-report_group(struct run *r, const struct fent *kept)
+report_group(struct run *r, const struct fent *kept, const char *split)
 {
 	struct report *rp = r->report;
 
@@ -187,7 +187,7 @@ report_group(struct run *r, const struct fent *kept)
 	if (rp->kept.s)
 		rp->kept.s[0] = '\0';
 	if (opts.json)
-		json_group(&rp->json, kept);
+		json_group(&rp->json, kept, split);
 }
 
 void

@@ -32,7 +32,8 @@ enum outcome {
 
 /* Sets up r->report (and starts the --json document). */
 void report_begin(struct run *r);
-void report_group(struct run *r, const struct fent *kept);
+/* split: why the previous group's kept file keeps no more (or NULL). */
+void report_group(struct run *r, const struct fent *kept, const char *split);
 void report_member(struct run *r, const struct fent *f);
 void report_path(struct run *r, const char *path, enum outcome what,
 		 const char *error);
