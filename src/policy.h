@@ -36,7 +36,7 @@ struct policy {
 	struct pathbuf pa, pb;			/* scratch for -d */
 };
 
-/* The policy of the options o (after -c resolved). */
+/* The policy of the options o (after -c resolved); overwrites *p. */
 void policy_init(struct policy *p, const struct options *o);
 void policy_release(struct policy *p);
 

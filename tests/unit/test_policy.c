@@ -74,6 +74,7 @@ policy_of(struct policy *p, int max, int min, int prio, int oldest)
 	o.minimize = min;
 	o.prio_trees = prio;
 	o.keep_oldest = oldest;
+	policy_release(p);	/* a test sets several policies in turn */
 	policy_init(p, &o);
 }
 
@@ -82,7 +83,7 @@ policy_of(struct policy *p, int max, int min, int prio, int oldest)
 static void
 newest_mtime_is_kept_then_lowest_inode(void **state)
 {
-	struct policy p;
+	struct policy p = {0};
 	struct rec a, b, c;
 
 	(void)state;
@@ -103,7 +104,7 @@ newest_mtime_is_kept_then_lowest_inode(void **state)
 static void
 keep_oldest_prefers_the_oldest_mtime(void **state)
 {
-	struct policy p;
+	struct policy p = {0};
 	struct rec a, b;
 
 	(void)state;
@@ -117,7 +118,7 @@ keep_oldest_prefers_the_oldest_mtime(void **state)
 static void
 maximize_and_minimize_decide_before_time_and_trees(void **state)
 {
-	struct policy p;
+	struct policy p = {0};
 	struct rec few, many;
 
 	(void)state;
@@ -140,7 +141,7 @@ maximize_and_minimize_decide_before_time_and_trees(void **state)
 static void
 prioritize_trees_keeps_the_earliest_operand(void **state)
 {
-	struct policy p;
+	struct policy p = {0};
 	struct rec first, second;
 
 	(void)state;
@@ -239,7 +240,7 @@ preference_matches_oracle_for_every_option_combination(void **state)
 	for (unsigned combo = 0; combo < 16; combo++) {
 		int max = combo & 1, min = !!(combo & 2);
 		int prio = !!(combo & 4), oldest = !!(combo & 8);
-		struct policy p;
+		struct policy p = {0};
 
 		policy_of(&p, max, min, prio, oldest);
 		for (int i = 0; i < NREC; i++) {
@@ -271,6 +272,7 @@ attrs_of(struct policy *p, unsigned combo)
 	o.ign_time = !!(combo & 4);
 	o.respect_name = !!(combo & 8);
 	o.respect_dir = !!(combo & 16);
+	policy_release(p);
 	policy_init(p, &o);
 }
 
@@ -278,7 +280,7 @@ attrs_of(struct policy *p, unsigned combo)
 static void
 each_attribute_splits_unless_ignored(void **state)
 {
-	struct policy p;
+	struct policy p = {0};
 	struct rec a, b;
 
 	(void)state;
@@ -320,7 +322,7 @@ each_attribute_splits_unless_ignored(void **state)
 static void
 respect_dir_compares_the_part_below_the_operand(void **state)
 {
-	struct policy p;
+	struct policy p = {0};
 	struct rec a, b, c;
 
 	(void)state;
@@ -358,7 +360,7 @@ attribute_key_matches_oracle_for_every_option_combination(void **state)
 		r[i].f.dir = dirs[rng() % 3];
 	}
 	for (unsigned combo = 0; combo < 32; combo++) {
-		struct policy p;
+		struct policy p = {0};
 
 		attrs_of(&p, combo);
 		for (int i = 0; i < NREC; i++) {
@@ -393,7 +395,7 @@ attribute_key_matches_oracle_for_every_option_combination(void **state)
 static void
 entry_key_splits_an_inode_by_name_and_dir(void **state)
 {
-	struct policy p;
+	struct policy p = {0};
 	struct rec a, b;
 	struct options o = {0};
 
@@ -405,10 +407,12 @@ entry_key_splits_an_inode_by_name_and_dir(void **state)
 	policy_init(&p, &o);
 	assert_true(policy_same_entry(&p, &a.f, &b.f));
 	o.respect_name = 1;
+	policy_release(&p);
 	policy_init(&p, &o);
 	assert_false(policy_same_entry(&p, &a.f, &b.f));
 	o.respect_name = 0;
 	o.respect_dir = 1;
+	policy_release(&p);
 	policy_init(&p, &o);
 	assert_false(policy_same_entry(&p, &a.f, &b.f));
 	b.f.dir = root1;
@@ -424,7 +428,7 @@ entry_key_splits_an_inode_by_name_and_dir(void **state)
 static void
 sort_groups_attribute_runs_with_their_master_first(void **state)
 {
-	struct policy p;
+	struct policy p = {0};
 	struct rec r[4];
 	struct ent *v[4];
 	struct options o = {0};
