@@ -214,7 +214,7 @@ expect_success 'planted 2-link temporary: a dry run leaves it and does not count
 # same bytes, otherwise kept with a warning (exit status 1).
 expect_success 'file named like a temporary with 1 link, unique bytes: kept, warned, exit 1' '
 	small &&
-	printf "precious\n" >d/.hardlink-tmp-QwEr5678 &&
+	printf "precious\n" >d/.hardlink-tmp-QwEr5678 || exit 1
 	st=0; "$HARDLINK" d >out 2>err || st=$?
 	cat out err &&
 	[ "$st" = 1 ] &&
