@@ -320,4 +320,6 @@ void opts_parse(int argc, char **argv);
 /* size.c: 0, or -EINVAL / -ERANGE with *out untouched */
 int parse_size(const char *s, uintmax_t *out);
 
+#include "banned.h"
+
 #endif /* HARDLINK_H */
