@@ -97,16 +97,17 @@ PY
 	failed=$((failed + ${counts#* }))
 }
 
-# cpu_seconds: user + system time of the children waited for so far
-# ("times" in this shell: in a $(...) it would see only the subshell's).
+# cpu_now: sets cpu to the user + system seconds of the children waited
+# for so far.  Not through $(...): "times" in a subshell sees only the
+# subshell's children.
 work=$(mktemp -d "${TMPDIR:-/tmp}/hl-run.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cpu_file=$work/cpu
-cpu_seconds()
+cpu_now()
 {
 	times >"$cpu_file"
-	awk 'NR == 2 { split($1, u, "m"); split($2, s, "m");
-		printf "%.0f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$cpu_file"
+	cpu=$(awk 'NR == 2 { split($1, u, "m"); split($2, s, "m");
+		printf "%.0f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$cpu_file")
 }
 
 # timed LABEL CMD...: runs CMD and prints how long it took (wall time,
@@ -114,11 +115,13 @@ cpu_seconds()
 timed()
 {
 	label=$1; shift
-	t0=$(date +%s) c0=$(cpu_seconds)
+	t0=$(date +%s)
+	cpu_now
+	c0=$cpu
 	"$@"
 	rc=$?
-	echo "tests/run.sh: $label: $(($(date +%s) - t0)) s," \
-		"CPU $(($(cpu_seconds) - c0)) s"
+	cpu_now
+	echo "tests/run.sh: $label: $(($(date +%s) - t0)) s, CPU $((cpu - c0)) s"
 	return $rc
 }
 
@@ -166,7 +169,9 @@ fuzz_targets()
 
 [ "${HL_RUN_LIB:-0}" = 1 ] && return 0
 
-start=$(date +%s) cstart=$(cpu_seconds)
+start=$(date +%s)
+cpu_now
+cstart=$cpu
 timed "format check" format_check
 if timed "gcc build" setup_build build ""; then
 	timed "gcc suite" run_tests build
@@ -175,7 +180,7 @@ fi
 timed "ASan/UBSan build" asan_build &&
 	timed "ASan/UBSan suite" run_tests build-asan
 timed "fuzzing" fuzz_targets "${HL_FUZZ_SECONDS:-30}"
-echo "tests/run.sh: $(($(date +%s) - start)) s in all," \
-	"CPU $(($(cpu_seconds) - cstart)) s"
+cpu_now
+echo "tests/run.sh: $(($(date +%s) - start)) s in all, CPU $((cpu - cstart)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

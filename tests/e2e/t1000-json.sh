@@ -5,8 +5,8 @@
 # UTF-8 come back byte for byte through surrogateescape; diagnostics stay
 # on stderr and the exit status is the usual one.
 #
-# Test bodies are && chains: lib.sh evaluates them inside an "if", where
-# set -e has no effect, so only a chain makes every step count.
+# Test bodies are && chains: set -e, under which lib.sh runs them, ignores
+# a failure anywhere in an && list but its last command.
 
 . "$(dirname "$0")/lib.sh"
 
