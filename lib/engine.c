@@ -55,6 +55,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "banned.h"
+
 #define MIN_BLOCK 4096u
 #define DEFAULT_IO (1u << 20)
 #define DEFAULT_MEM (64u << 20)

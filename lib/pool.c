@@ -13,6 +13,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "banned.h"
+
 struct pool {
 	pthread_t *th;
 	unsigned nth;		/* worker threads, the caller not counted */

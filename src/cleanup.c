@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "banned.h"
+
 #define MAX_CLEANUPS 8
 
 static struct {

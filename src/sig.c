@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "banned.h"
+
 static atomic_int pending, usr1;
 
 static void

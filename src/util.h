@@ -42,4 +42,6 @@ const char *human_size(char *buf, size_t len, uint64_t bytes);
 /* Seconds since t, on the monotonic clock. */
 double elapsed_since(const struct timespec *t);
 
+#include "banned.h"
+
 #endif /* HL_UTIL_H */

@@ -83,6 +83,12 @@ _vg_errors()
 # Runs one test; the body runs in a subshell with errexit.  The subshell
 # must be a command of its own: in an "if" or "&&" list the shell would
 # ignore set -e inside it.
+#
+# The same holds inside the body: set -e ignores a failure anywhere in an
+# && or || list but its last command, so a body is one && chain, or each
+# of its lists ends in "|| exit 1".  Never "a && b; c" (a failure of a
+# is then forgotten) nor "a || exit 0" (a missing prerequisite then
+# passes): a body that finds it cannot test calls skip_now.
 expect_success()
 {
 	_t_n=$((_t_n + 1))
@@ -90,7 +96,10 @@ expect_success()
 	(cd "$SCRATCH"; set -e; eval "$2") >"$SCRATCH.log" 2>&1
 	_t_rc=$?
 	_vg_errors >"$SCRATCH.vg" 2>&1 && _t_rc=99
-	if [ "$_t_rc" -eq 0 ]; then
+	if [ "$_t_rc" -eq 77 ] && [ -f "$SCRATCH.skip" ]; then
+		echo "ok $_t_n - $1 # SKIP $(cat "$SCRATCH.skip")"
+		rm -rf "$SCRATCH" "$SCRATCH.log" "$SCRATCH.vg" "$SCRATCH.skip"
+	elif [ "$_t_rc" -eq 0 ]; then
 		echo "ok $_t_n - $1"
 		rm -rf "$SCRATCH" "$SCRATCH.log" "$SCRATCH.vg"
 	else
@@ -102,11 +111,23 @@ expect_success()
 	fi
 }
 
-# Skips a test with a reason (TAP SKIP directive).
+# skip_test TITLE REASON: a test that cannot run here, decided before it
+# starts (TAP SKIP directive: counted as skipped, never as passed).
 skip_test()
 {
 	_t_n=$((_t_n + 1))
 	echo "ok $_t_n - $1 # SKIP $2"
+}
+
+# skip_now REASON: inside a test body, for a prerequisite found missing
+# only once the test runs (a mount refused, chattr +i refused): ends the
+# test as skipped with REASON.  Call it from the body's own shell, not
+# from a pipeline or $(...); a failure of the setup before it must still
+# fail the test ("setup || exit 1" first, then "probe || skip_now ...").
+skip_now()
+{
+	printf '%s\n' "$*" >"$SCRATCH.skip"
+	exit 77
 }
 
 test_done()

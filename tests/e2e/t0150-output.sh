@@ -3,8 +3,8 @@
 # 25 columns), human-readable sizes, -v/-vv/-vvv lines, -q, the -l/-z
 # listing; nothing on stderr and exit 0 for clean runs.
 #
-# Test bodies are && chains: lib.sh evaluates them inside an "if", where
-# set -e has no effect, so only a chain makes every step count.
+# Test bodies are && chains: set -e, under which lib.sh runs them, ignores
+# a failure anywhere in an && list but its last command.
 
 . "$(dirname "$0")/lib.sh"
 

@@ -4,8 +4,8 @@
 # (-f -d -X) them, size bounds, -i/-x/--exclude-subtree filtering, file
 # types, operands.
 #
-# Test bodies are && chains: lib.sh evaluates them inside an "if", where
-# set -e has no effect, so only a chain makes every step count.
+# Test bodies are && chains: set -e, under which lib.sh runs them, ignores
+# a failure anywhere in an && list but its last command.
 
 . "$(dirname "$0")/lib.sh"
 

@@ -37,7 +37,8 @@ expect_success 'default: a POSIX ACL keeps the copy apart' '
 '
 
 expect_success 'default: an SELinux label keeps the copy apart' '
-	tree && [ -e lab ] || exit 0
+	tree &&
+	{ [ -e lab ] || skip_now "cannot set security.selinux here"; } &&
 	"$HARDLINK" . >out 2>err && [ ! -s err ] && diff_inode a lab &&
 	[ "$(getfattr --only-values -n security.selinux lab)" = system_u:object_r:bin_t:s0 ]
 '

@@ -9,8 +9,8 @@
 # the rule under test pick the file the tie-break would not pick, or
 # checks both orders.
 #
-# Test bodies are && chains: lib.sh evaluates them inside an "if", where
-# set -e has no effect, so only a chain makes every step count.
+# Test bodies are && chains: set -e, under which lib.sh runs them, ignores
+# a failure anywhere in an && list but its last command.
 
 . "$(dirname "$0")/lib.sh"
 

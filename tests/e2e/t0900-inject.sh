@@ -11,7 +11,14 @@
 # only (HL_INJECT_SO, set by meson).  A clean traced run first counts the
 # calls of each kind; then, for each call, the run is repeated with one
 # fault: each errno of $ERRNOS (and "short" for reads) at call 1, 2, the
-# last and every call, then EIO at each call number in turn.  Further
+# last and every call, then EIO at call numbers from 3 on.  By default
+# only a part of these runs, chosen anew on each run of the script (the
+# ~1,000 runs of all take 10 to 30 minutes): EIO at calls 1, 2, last and
+# every; each other errno at every T0900_ERRNO_EVERY-th (default 2) of
+# those positions, in turn; EIO at no more than T0900_EIO_MAX (default 12)
+# call numbers from 3 on, evenly spaced.  The choice starts from
+# T0900_OFFSET (default random, printed: it replays a run's choice).
+# tests/soak/ runs all (T0900_ERRNO_EVERY=1 T0900_EIO_MAX=all).  Further
 # cases: faults on chosen paths, a planted leftover temporary, clones
 # (--reflink=always), and two faults at once.
 #
@@ -52,6 +59,11 @@ ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 export ASAN_OPTIONS
 
 ERRNOS="EIO ENOSPC EMLINK EXDEV EPERM EROFS EACCES ENOENT EINTR"
+ERRNO_EVERY=${T0900_ERRNO_EVERY:-2}
+EIO_MAX=${T0900_EIO_MAX:-12}
+OFFSET=${T0900_OFFSET:-$(($(od -An -N2 -tu2 /dev/urandom) + 0))}
+echo "# T0900_OFFSET=$OFFSET T0900_ERRNO_EVERY=$ERRNO_EVERY T0900_EIO_MAX=$EIO_MAX" \
+	"(T0900_ERRNO_EVERY=1 T0900_EIO_MAX=all: every case)"
 TPL=$(mktemp -d "$TEST_TMP/t0900-template.XXXXXX")
 COUNTS=$TPL/counts
 : >"$COUNTS"
@@ -94,8 +106,17 @@ strerr()
 # groups of 3 small files, 2 x 8 KiB (+ a near-duplicate), 2 x 1.5 MiB
 # (+ a near-duplicate differing at 1.4 MiB), an inode with 2 paths that is
 # the master of its group and another that is the duplicate, a unique file.
+# Once $TPL/fresh is made, a copy of it (cp -a keeps the links and times;
+# the inode order is then set again): 2 processes instead of 25, for each
+# of the ~1,000 runs.
 mk_tree()
 {
+	if [ -d "$TPL/fresh" ]; then
+		cp -a "$TPL/fresh" "$1" &&
+		order_pair "$1" d1/two d1/two_copy d2/two_link &&
+		order_pair "$1" d3/four_copy d3/four d2/four_link
+		return
+	fi
 	s=$TPL/src
 	mkdir "$1" "$1/d1" "$1/d2" "$1/d2/sub" "$1/d3" &&
 	cp "$s/small" "$1/small1" && cp "$s/small" "$1/d1/small1b" &&
@@ -270,8 +291,9 @@ inject_case()
 	check_run "$rules" "$*"
 }
 
-# sweep CALL: each errno at calls 1, 2, last and every; then EIO at each
-# call number.  Returns the number of failed runs (at most 1).
+# sweep CALL: EIO at calls 1, 2, last and every, each other errno at
+# every ERRNO_EVERY-th of them; then EIO at call numbers 3 to last - 1:
+# every one, or EIO_MAX of them, evenly spaced.  Fails when a run failed.
 sweep()
 {
 	call=$1
@@ -282,21 +304,31 @@ sweep()
 	pread | read) errs="$errs short" ;;
 	openat2) errs="$errs ENOSYS" ;;
 	esac
-	bad=0
+	bad=0 ei=0
 	for e in $errs; do
 		nths=$(printf '%s\n' 1 2 "$n" 0 | awk -v n="$n" '$1 <= n && !s[$1]++')
+		ki=0
 		for k in $nths; do
+			ki=$((ki + 1))
 			# a fault on every call would retry forever
 			[ "$k:$e" = 0:EINTR ] && [ "$call" = pread ] && continue
+			[ "$e" = EIO ] ||
+				[ $(((OFFSET + ei + ki) % ERRNO_EVERY)) = 0 ] ||
+				continue
 			inject_case "$call:$e:$k" || bad=$((bad + 1))
 		done
+		ei=$((ei + 1))
 	done
-	k=3
+	k=3 step=1
+	if [ "$EIO_MAX" != all ] && [ $((n - 3)) -gt "$EIO_MAX" ]; then
+		step=$(((n - 3 + EIO_MAX - 1) / EIO_MAX))
+		k=$((3 + OFFSET % step))
+	fi
 	while [ "$k" -lt "$n" ]; do
 		inject_case "$call:EIO:$k" || bad=$((bad + 1))
-		k=$((k + 1))
+		k=$((k + step))
 	done
-	echo "$call: $n calls, $bad failed runs"
+	echo "$call: $n calls (EIO from call 3 every $step), $bad failed runs"
 	[ "$bad" = 0 ]
 }
 
@@ -468,14 +500,13 @@ expect_success 'two faults: a temporary that cannot be removed is reported and c
 # for real (after the temporary was created with O_EXCL), so the clone
 # path and its clean-up run for every duplicate; faults on top of that.
 expect_success '--reflink=always: faults in the clone path leave nothing behind' '
-	mk_tree w &&
+	mk_tree w || exit 1
 	HL_INJECT_TRACE=$PWD/trace LD_PRELOAD=$HL_INJECT_SO \
 		"$HARDLINK" -j 2 --reflink=always w >out 2>err || true
 	[ "$(tree_state w)" = "$(cat "$TPL/manifest")" ] &&
-	no_temporaries w &&
-	if ! grep -q "cannot clone" err; then
+	no_temporaries w || exit 1
+	grep -q "cannot clone" err ||
 		echo "# this filesystem clones: the fault cases below still apply"
-	fi
 	bad=0
 	for call in ioctl openat unlinkat fstat fchown fchmod futimens; do
 		n=$(awk -v c="$call" "\$2 == c" trace | wc -l)

@@ -292,7 +292,7 @@ expect_success '100,000 files in one directory: dry run and real run link exactl
 	   mkfs.ext4 -q -b 1024 -N 110000 img 2>/dev/null && mkdir m &&
 	   dev=$(losetup -f --show img 2>/dev/null); then
 		trap "cd \"$SCRATCH\"; umount m || umount -l m || true; losetup -d $dev || true" EXIT
-		mount "$dev" m && cd m
+		mount "$dev" m && cd m || exit 1
 		echo "on a loop ext4 ($dev)"
 	fi &&
 	"$PY" - <<-"PY" &&

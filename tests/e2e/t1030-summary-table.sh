@@ -5,8 +5,8 @@
 # most bytes, best first, in exact columns; never in the -v output that
 # scripts read from a pipe or a file.
 #
-# Test bodies are && chains: lib.sh evaluates them inside an "if", where
-# set -e has no effect, so only a chain makes every step count.
+# Test bodies are && chains: set -e, under which lib.sh runs them, ignores
+# a failure anywhere in an && list but its last command.
 
 . "$(dirname "$0")/lib.sh"
 

@@ -104,47 +104,47 @@ enum call {
 };
 
 static const char *const calls[NCALLS] = {
-    "open",	 "openat",   "openat2",	 "pread",     "read",
-    "fstat",	 "fstatat",  "lstat",	 "stat",      "linkat",
-    "renameat",	 "unlinkat", "close",	 "readdir",   "ioctl",
-    "dup",	 "fchown",   "fchmod",	 "futimens",  "getdents64",
-    "renameat2", "fcntl",    "getxattr", "listxattr", "fstatfs",
-    "fideduperange", "flistxattr",
+	"open",		 "openat",     "openat2",  "pread",	"read",
+	"fstat",	 "fstatat",    "lstat",	   "stat",	"linkat",
+	"renameat",	 "unlinkat",   "close",	   "readdir",	"ioctl",
+	"dup",		 "fchown",     "fchmod",   "futimens",	"getdents64",
+	"renameat2",	 "fcntl",      "getxattr", "listxattr", "fstatfs",
+	"fideduperange", "flistxattr",
 };
 
 static const struct {
 	const char *name;
 	int value;
 } errnos[] = {
-    {"EIO", EIO},
-    {"ENOSPC", ENOSPC},
-    {"EMLINK", EMLINK},
-    {"EXDEV", EXDEV},
-    {"EPERM", EPERM},
-    {"EROFS", EROFS},
-    {"EACCES", EACCES},
-    {"ENOENT", ENOENT},
-    {"EINTR", EINTR},
-    {"ENOSYS", ENOSYS},
-    {"EOPNOTSUPP", EOPNOTSUPP},
-    {"ENOMEM", ENOMEM},
-    {"EMFILE", EMFILE},
-    {"ENFILE", ENFILE},
-    {"EBADF", EBADF},
-    {"ESTALE", ESTALE},
-    {"EAGAIN", EAGAIN},
-    {"ENOTDIR", ENOTDIR},
-    {"ELOOP", ELOOP},
-    {"EEXIST", EEXIST},
-    {"EBUSY", EBUSY},
-    {"EFBIG", EFBIG},
-    {"EINVAL", EINVAL},
-    {"EDQUOT", EDQUOT},
-    {"ENAMETOOLONG", ENAMETOOLONG},
-    {"ETXTBSY", ETXTBSY},
-    {"short", ERR_SHORT},
-    {"none", ERR_NONE},
-    {"pause", ERR_PAUSE},
+	{"EIO", EIO},
+	{"ENOSPC", ENOSPC},
+	{"EMLINK", EMLINK},
+	{"EXDEV", EXDEV},
+	{"EPERM", EPERM},
+	{"EROFS", EROFS},
+	{"EACCES", EACCES},
+	{"ENOENT", ENOENT},
+	{"EINTR", EINTR},
+	{"ENOSYS", ENOSYS},
+	{"EOPNOTSUPP", EOPNOTSUPP},
+	{"ENOMEM", ENOMEM},
+	{"EMFILE", EMFILE},
+	{"ENFILE", ENFILE},
+	{"EBADF", EBADF},
+	{"ESTALE", ESTALE},
+	{"EAGAIN", EAGAIN},
+	{"ENOTDIR", ENOTDIR},
+	{"ELOOP", ELOOP},
+	{"EEXIST", EEXIST},
+	{"EBUSY", EBUSY},
+	{"EFBIG", EFBIG},
+	{"EINVAL", EINVAL},
+	{"EDQUOT", EDQUOT},
+	{"ENAMETOOLONG", ENAMETOOLONG},
+	{"ETXTBSY", ETXTBSY},
+	{"short", ERR_SHORT},
+	{"none", ERR_NONE},
+	{"pause", ERR_PAUSE},
 };
 
 struct rule {
@@ -531,16 +531,16 @@ decide(const struct site *s)
 	return fire;
 }
 
-#define SITE_PATH(c, dfd, p) \
+#define SITE_PATH(c, dfd, p)                                                   \
 	(&(struct site){(c), (dfd), (p), -1, NULL, -1, NULL})
 #define SITE_FD(c, f) (&(struct site){(c), -1, NULL, (f), NULL, -1, NULL})
 /*
  * An open that asks for O_NOATIME says so in the log (" (O_NOATIME)"
  * after the path): the program may retry it without the flag on EPERM.
  */
-#define SITE_OPEN(c, dfd, p, flags)                                        \
-	(&(struct site){(c), (dfd), (p), -1, NULL, -1,                     \
-			((flags) & O_NOATIME) ? " (O_NOATIME)" : NULL})
+#define SITE_OPEN(c, dfd, p, flags)                                            \
+	(&(struct site){(c), (dfd), (p), -1, NULL, -1,                         \
+			((flags)&O_NOATIME) ? " (O_NOATIME)" : NULL})
 
 /* Fails the call: errno set, -1 returned. */
 #define FAIL(e)                                                                \
@@ -555,8 +555,8 @@ static mode_t
 mode_arg(int flags, va_list ap)
 {
 	return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE
-		   ? (mode_t)va_arg(ap, int)
-		   : 0;
+		       ? (mode_t)va_arg(ap, int)
+		       : 0;
 }
 
 int
@@ -868,8 +868,8 @@ int
 linkat(int olddir, const char *oldpath, int newdir, const char *newpath,
        int flags)
 {
-	int e = decide(
-	    &(struct site){C_LINKAT, olddir, oldpath, -1, newpath, newdir, NULL});
+	int e = decide(&(struct site){C_LINKAT, olddir, oldpath, -1, newpath,
+				      newdir, NULL});
 
 	if (e > 0)
 		FAIL(e);
@@ -879,8 +879,8 @@ linkat(int olddir, const char *oldpath, int newdir, const char *newpath,
 int
 renameat(int olddir, const char *oldpath, int newdir, const char *newpath)
 {
-	int e = decide(
-	    &(struct site){C_RENAMEAT, olddir, oldpath, -1, newpath, newdir, NULL});
+	int e = decide(&(struct site){C_RENAMEAT, olddir, oldpath, -1, newpath,
+				      newdir, NULL});
 
 	if (e > 0)
 		FAIL(e);
@@ -1012,8 +1012,8 @@ int
 renameat2(int olddir, const char *oldpath, int newdir, const char *newpath,
 	  unsigned flags)
 {
-	int e = decide(
-	    &(struct site){C_RENAMEAT2, olddir, oldpath, -1, newpath, newdir, NULL});
+	int e = decide(&(struct site){C_RENAMEAT2, olddir, oldpath, -1, newpath,
+				      newdir, NULL});
 
 	if (e > 0)
 		FAIL(e);
