@@ -30,7 +30,7 @@ struct actor {
 	struct run *r;
 	int warned;		/* the -c notice was given */
 	struct pathbuf mp, dp;	/* master's and duplicate's paths */
-	struct pathbuf pb, pb2;	/* other paths */
+	struct pathbuf pb, pb2; /* other paths */
 	struct pathbuf msg;	/* a refusal */
 	struct ent **c;		/* one class */
 	size_t *next, *tail;	/* classes as lists, from the engine's */
@@ -240,7 +240,7 @@ link_entry(struct actor *a, struct ent *master, struct ent *dup)
 
 	how = first_way(a, master, dup, &skip);
 	if (!skip && how != SHARE_DEDUPE && full(master))
-		return MASTER_FULL;	/* before the reports name dup */
+		return MASTER_FULL; /* before the reports name dup */
 	report_member(a->r, ent_f(dup));
 	if (skip) {
 		verbose(3, "Skipped (already reflink) %s",
@@ -280,8 +280,7 @@ link_entry(struct actor *a, struct ent *master, struct ent *dup)
 			if (replace_with_link(a->r->rep, &m, master->rs, &d,
 					      dup->rs, &done, &fail) < 0) {
 				refused(a, dup, &fail, &m, &d);
-				return fail.why == RF_LINK &&
-						       fail.err == EMLINK
+				return fail.why == RF_LINK && fail.err == EMLINK
 					       ? -EMLINK
 					       : -1;
 			}
@@ -344,12 +343,14 @@ link_class(struct actor *a, struct ent **c, size_t n)
 		}
 		rc = link_entry(a, master, c[j]);
 		if (rc == MASTER_FULL)
-			verbose(1, "%sKeeping %s: %s has %" PRIu32 " links "
-				"(--max-links)", opts.dry_run ? "[DryRun] " : "",
+			verbose(1,
+				"%sKeeping %s: %s has %" PRIu32 " links "
+				"(--max-links)",
+				opts.dry_run ? "[DryRun] " : "",
 				ent_path(&a->pb, c[j], 0),
 				ent_path(&a->pb2, master, 0), master->nlink);
 		if (rc == -EMLINK || rc == MASTER_FULL) {
-			master = c[j];	/* util-linux's rule */
+			master = c[j]; /* util-linux's rule */
 			report_class(a, master, rc == MASTER_FULL);
 		}
 	}

@@ -25,15 +25,15 @@
 
 struct queued {
 	struct members mb;
-	struct classifier *c;	/* for src_open */
+	struct classifier *c; /* for src_open */
 };
 
 struct classifier {
 	struct run *r;
 	classify_act_fn *act;
 	void *arg;
-	uint32_t noatime_uid;	/* the effective uid, for O_NOATIME */
-	int noatime_denied;	/* atomic: root was refused O_NOATIME */
+	uint32_t noatime_uid; /* the effective uid, for O_NOATIME */
+	int noatime_denied;   /* atomic: root was refused O_NOATIME */
 
 	/* the batch */
 	struct queued *runs;
@@ -42,7 +42,7 @@ struct classifier {
 	int **err;
 	size_t n, members;
 	struct ent ***owned;	/* run arrays to free after the batch */
-	struct sizegroup *done;	/* size groups to free after the batch */
+	struct sizegroup *done; /* size groups to free after the batch */
 	size_t ndone;
 };
 
@@ -83,14 +83,14 @@ src_open(void *cookie, size_t i)
 		return err;
 	}
 	/* the file we read must be the file the walk saw, unchanged */
-	if (!S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_dev != e->rs->dev ||
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_dev != e->rs->dev ||
 	    (uint64_t)st.st_ino != e->rs->ino ||
 	    (uint64_t)st.st_size != e->rs->size ||
 	    st.st_mtim.tv_sec != e->rs->mtime ||
 	    (uint32_t)st.st_mtim.tv_nsec != e->rs->mtime_ns ||
-	    (!e->rs->touched && (st.st_ctim.tv_sec != e->rs->ctime ||
-				(uint32_t)st.st_ctim.tv_nsec != e->rs->ctime_ns))) {
+	    (!e->rs->touched &&
+	     (st.st_ctim.tv_sec != e->rs->ctime ||
+	      (uint32_t)st.st_ctim.tv_nsec != e->rs->ctime_ns))) {
 		close(fd);
 		return -HL_ECHANGED;
 	}
@@ -190,7 +190,8 @@ classify_flush(struct classifier *c)
 
 	for (size_t i = 0; i < c->n; i++)
 		c->groups[i] = (struct hl_group){
-			c->runs[i].mb.n, ent_f(c->runs[i].mb.m[0])->size,
+			c->runs[i].mb.n,
+			ent_f(c->runs[i].mb.m[0])->size,
 			{src_open, src_close, &c->runs[i]}};
 	rc = hl_engine_classify_batch(c->r->eng, c->n, c->groups, c->cls,
 				      c->err);

@@ -39,8 +39,7 @@ typedef void classify_act_fn(void *arg, const struct members *mb,
 
 struct classifier;
 
-struct classifier *classify_new(struct run *r, classify_act_fn *act,
-				void *arg);
+struct classifier *classify_new(struct run *r, classify_act_fn *act, void *arg);
 /* Queues a run; mb->m must stay valid until the group is done. */
 void classify_run(struct classifier *c, const struct members *mb);
 /*

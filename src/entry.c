@@ -34,7 +34,7 @@ cmp_size_entry(const void *a, const void *b, void *arg)
 void
 entries_sort(struct policy *pol, struct fent **v, size_t n)
 {
-	if (n > 1)	/* no list at all when the walk found nothing */
+	if (n > 1) /* no list at all when the walk found nothing */
 		qsort_r(v, n, sizeof(*v), cmp_size_entry, pol);
 }
 
@@ -79,10 +79,16 @@ static void
 rstate_init(struct rstate *rs, const struct fent *f)
 {
 	*rs = (struct rstate){
-		.dev = f->dev, .ino = f->ino, .size = f->size,
-		.mtime = f->mtime, .ctime = f->ctime,
-		.mtime_ns = f->mtime_ns, .ctime_ns = f->ctime_ns,
-		.mode = f->mode, .uid = f->uid, .gid = f->gid,
+		.dev = f->dev,
+		.ino = f->ino,
+		.size = f->size,
+		.mtime = f->mtime,
+		.ctime = f->ctime,
+		.mtime_ns = f->mtime_ns,
+		.ctime_ns = f->ctime_ns,
+		.mode = f->mode,
+		.uid = f->uid,
+		.gid = f->gid,
 	};
 }
 
@@ -98,7 +104,8 @@ entries_build(struct sizegroup *g, struct policy *pol, struct fent **p,
 	for (size_t i = 0, j; i < np; i = j) {
 		struct ent *e = &g->ents[n];
 
-		for (j = i + 1; j < np && policy_same_entry(pol, p[i], p[j]); j++)
+		for (j = i + 1; j < np && policy_same_entry(pol, p[i], p[j]);
+		     j++)
 			;
 		e->paths = p + i;
 		e->npaths = (uint32_t)(j - i);

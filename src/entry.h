@@ -16,13 +16,13 @@
 struct policy;
 
 struct ent {
-	struct fent **paths;	/* newest discovered first, as util-linux */
+	struct fent **paths; /* newest discovered first, as util-linux */
 	uint32_t npaths;
-	uint32_t nlink;		/* virtual: updated as we link */
-	uint32_t op;		/* operand of the first path found */
-	unsigned char xa_none;	/* atomic: the engine's open saw no xattrs */
-	struct xattrs xa;	/* read only once its contents matched */
-	struct rstate *rs;	/* shared by the entries of one inode */
+	uint32_t nlink;	       /* virtual: updated as we link */
+	uint32_t op;	       /* operand of the first path found */
+	unsigned char xa_none; /* atomic: the engine's open saw no xattrs */
+	struct xattrs xa;      /* read only once its contents matched */
+	struct rstate *rs;     /* shared by the entries of one inode */
 };
 
 /* The first path record of e (its newest path). */
@@ -36,7 +36,7 @@ ent_f(const struct ent *e)
 struct sizegroup {
 	struct ent *ents;
 	size_t n;
-	struct rstate *rsv;	/* the inodes' states */
+	struct rstate *rsv; /* the inodes' states */
 };
 
 /*

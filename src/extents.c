@@ -13,7 +13,8 @@
 #include "util.h"
 
 #define NEXTENTS 64
-#define MAPSIZE (sizeof(struct fiemap) + NEXTENTS * sizeof(struct fiemap_extent))
+#define MAPSIZE                                                                \
+	(sizeof(struct fiemap) + NEXTENTS * sizeof(struct fiemap_extent))
 
 static int
 map_from(int fd, struct fiemap *m, uint64_t start)
@@ -66,4 +67,3 @@ out:
 	free(y);
 	return same;
 }
-

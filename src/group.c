@@ -25,8 +25,7 @@
 
 /* Splits one size group into attribute runs and queues them. */
 static void
-plan_size_group(struct policy *pol, struct sizegroup *g,
-		struct classifier *c)
+plan_size_group(struct policy *pol, struct sizegroup *g, struct classifier *c)
 {
 	struct ent **m = xmalloc(g->n * sizeof(*m));
 	struct pathbuf pb = {0};
@@ -57,7 +56,7 @@ plan_size_group(struct policy *pol, struct sizegroup *g,
 void
 group_run(struct run *r, struct filelist *fl, struct classifier *c)
 {
-	struct fent **order = fl->p;	/* sorted in place */
+	struct fent **order = fl->p; /* sorted in place */
 	struct policy pol;
 
 	policy_init(&pol, &opts);

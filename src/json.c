@@ -261,8 +261,8 @@ json_group_end(struct json *j, uint64_t linked, uint64_t saved)
 	fputs(j->state == KEPT ? "]}, \"members\": [" : "]}]", o);
 	if (j->state == KEPT)
 		putc(']', o);
-	fprintf(o, ", \"linked\": %" PRIu64 ", \"saved\": %" PRIu64 "}",
-		linked, saved);
+	fprintf(o, ", \"linked\": %" PRIu64 ", \"saved\": %" PRIu64 "}", linked,
+		saved);
 	j->state = NONE;
 }
 

@@ -11,9 +11,9 @@
 
 /* Where the writer is inside the document; {0} before json_begin. */
 struct json {
-	int state;		/* inside a group: kept file, or members */
-	int groups;		/* groups written */
-	int paths;		/* paths written in the current file */
+	int state;  /* inside a group: kept file, or members */
+	int groups; /* groups written */
+	int paths;  /* paths written in the current file */
 };
 
 void json_begin(struct json *j);

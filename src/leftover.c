@@ -69,7 +69,7 @@ refresh(struct filelist *fl, struct devino *gone, size_t ngone)
 			continue;
 		if (stat_now(f, &st) < 0 || (uint64_t)st.st_ino != f->ino ||
 		    (uint64_t)st.st_dev != f->dev)
-			continue;	/* the re-check will catch it */
+			continue; /* the re-check will catch it */
 		f->nlink = (uint32_t)st.st_nlink;
 		f->ctime = st.st_ctim.tv_sec;
 		f->ctime_ns = (uint32_t)st.st_ctim.tv_nsec;
@@ -117,7 +117,7 @@ resolve_orphan(struct run *r, struct filelist *fl, struct fent *of,
 	int *err, rc;
 	struct hl_group g;
 
-	if (of->size == 0) {	/* no bytes to lose */
+	if (of->size == 0) { /* no bytes to lose */
 		replace_remove_orphan(r->rep, of, path);
 		return;
 	}
@@ -143,7 +143,8 @@ resolve_orphan(struct run *r, struct filelist *fl, struct fent *of,
 	}
 	if (rc < 0 || n == 1)
 		warnmsg("%s: leftover temporary kept: no other file holds its "
-			"bytes", path);
+			"bytes",
+			path);
 	free(cls);
 	free(err);
 	free(v);
@@ -155,9 +156,8 @@ resolve_orphan(struct run *r, struct filelist *fl, struct fent *of,
  * looked at again, a few times.
  */
 static void
-sort_out(struct run *r, struct fent *t, const char *path,
-	 struct devino **gone, size_t *ngone, struct fent ***orphans,
-	 size_t *norphans)
+sort_out(struct run *r, struct fent *t, const char *path, struct devino **gone,
+	 size_t *ngone, struct fent ***orphans, size_t *norphans)
 {
 	for (int tries = 0; tries < 3; tries++) {
 		struct stat st;
@@ -177,8 +177,8 @@ sort_out(struct run *r, struct fent *t, const char *path,
 			t->nlink = (uint32_t)st.st_nlink;
 		}
 		if (t->nlink < 2) {
-			*orphans = xrealloc(*orphans, (*norphans + 1) *
-							      sizeof(**orphans));
+			*orphans = xrealloc(
+				*orphans, (*norphans + 1) * sizeof(**orphans));
 			(*orphans)[(*norphans)++] = t;
 			return;
 		}
@@ -206,7 +206,8 @@ leftover_resolve(struct run *r, struct filelist *fl)
 
 		path_of(&pb, t->dir, t->name);
 		if (opts.dry_run)
-			verbose(2, "Skipped (temporary of an interrupted run) %s",
+			verbose(2,
+				"Skipped (temporary of an interrupted run) %s",
 				pb.s);
 		else
 			sort_out(r, t, pb.s, &gone, &ngone, &orphans,

@@ -79,13 +79,15 @@ open_budget(unsigned *spare)
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > cap)
 		rl.rlim_cur = cap;
 	if (rl.rlim_cur <= 4 * reserve)
-		return rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur - reserve) : 16;
+		return rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur - reserve)
+					 : 16;
 	engine = (rl.rlim_cur - reserve) / 4;
 	if (engine > 65536)
 		engine = 65536;
 	*spare = (unsigned)engine / 2;
 	dnode_fd_budget((unsigned)(rl.rlim_cur - reserve - engine));
-	grow_fd_table(rl.rlim_cur < FD_TABLE ? (unsigned)rl.rlim_cur : FD_TABLE);
+	grow_fd_table(rl.rlim_cur < FD_TABLE ? (unsigned)rl.rlim_cur
+					     : FD_TABLE);
 	return (unsigned)engine;
 }
 
@@ -115,7 +117,7 @@ poll_run(struct run *r)
 	fflush(stderr);
 	signal(sig, SIG_DFL);
 	raise(sig);
-	_exit(128 + sig);	/* not reached */
+	_exit(128 + sig); /* not reached */
 }
 
 /* The engine's poll, on any of its threads: redraw, and stop on a signal. */

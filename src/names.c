@@ -37,7 +37,7 @@
 #include "util.h"
 
 #define ARENA_CHUNK (1u << 20)
-#define CHUNK_PATH 3072		/* bytes per openat2 call, below PATH_MAX */
+#define CHUNK_PATH 3072 /* bytes per openat2 call, below PATH_MAX */
 
 /*
  * One arena per thread (the walk runs on several), its chunks listed for
@@ -61,8 +61,9 @@ arena_alloc(size_t n)
 		arena_cur = xmalloc(sz);
 		arena_left = sz;
 		pthread_mutex_lock(&arena_lock);
-		arena_chunks = xrealloc(arena_chunks, (arena_nchunks + 1) *
-							      sizeof(*arena_chunks));
+		arena_chunks = xrealloc(arena_chunks,
+					(arena_nchunks + 1) *
+						sizeof(*arena_chunks));
 		arena_chunks[arena_nchunks++] = arena_cur;
 		pthread_mutex_unlock(&arena_lock);
 	}
@@ -248,8 +249,8 @@ open_long(const struct dnode *d, struct pathbuf *pb)
 		int nfd;
 
 		/* gather components while they fit */
-		while (j < n && (j == i || len + chain[j]->namelen + 1 <
-						    CHUNK_PATH)) {
+		while (j < n &&
+		       (j == i || len + chain[j]->namelen + 1 < CHUNK_PATH)) {
 			len += chain[j]->namelen + 1;
 			j++;
 		}
@@ -277,7 +278,7 @@ open_long(const struct dnode *d, struct pathbuf *pb)
 	return fd;
 }
 
-static unsigned keep_left;	/* atomic: walk threads take from it */
+static unsigned keep_left; /* atomic: walk threads take from it */
 
 void
 dnode_fd_budget(unsigned n)

@@ -8,12 +8,12 @@
 #include <stdint.h>
 
 struct dnode {
-	struct dnode *parent;	/* NULL for an operand's root */
-	uint32_t op;		/* operand number */
-	uint32_t depth;		/* components below the root */
-	int fd;			/* kept open by the walk, or -1 */
+	struct dnode *parent; /* NULL for an operand's root */
+	uint32_t op;	      /* operand number */
+	uint32_t depth;	      /* components below the root */
+	int fd;		      /* kept open by the walk, or -1 */
 	size_t namelen;
-	char name[];		/* a root holds the absolute path */
+	char name[]; /* a root holds the absolute path */
 };
 
 /* A growable path buffer: {0} is empty; pathbuf_release frees it. */

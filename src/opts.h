@@ -19,12 +19,12 @@ struct options {
 	int mount, real_size, skip_reflinks;
 	enum reflink_mode reflink;
 	uintmax_t min_size, max_size, io_size, cache_size;
-	unsigned threads;	/* -j; 0: not given (one per online CPU) */
+	unsigned threads; /* -j; 0: not given (one per online CPU) */
 	const char *method;
-	int json;		/* --json: one JSON document on stdout */
-	int progress;		/* -1: when stderr is a terminal, 0 off, 1 on */
-	unsigned top;		/* rows of the closing table, 0: none */
-	uint32_t max_links;	/* --max-links: links per inode, 0: no limit */
+	int json;	    /* --json: one JSON document on stdout */
+	int progress;	    /* -1: when stderr is a terminal, 0 off, 1 on */
+	unsigned top;	    /* rows of the closing table, 0: none */
+	uint32_t max_links; /* --max-links: links per inode, 0: no limit */
 	struct regex_list include, exclude, exclude_subtree;
 	char **operands;
 	int noperands;

@@ -68,7 +68,7 @@ out_exit_status(void)
 void
 msg_replay(enum msg_kind kind, const char *text)
 {
-	if (kind == MSG_OUT) {	/* verbose() already checked -q and -v */
+	if (kind == MSG_OUT) { /* verbose() already checked -q and -v */
 		fputs(text, out_stdout());
 		putchar('\n');
 		return;

@@ -19,9 +19,9 @@
 #include <stdio.h>
 
 enum msg_kind {
-	MSG_OUT,	/* a verbose() line for stdout */
-	MSG_WARN,	/* a diagnostic that makes the exit status 1 */
-	MSG_NOTICE,	/* a diagnostic that does not */
+	MSG_OUT,    /* a verbose() line for stdout */
+	MSG_WARN,   /* a diagnostic that makes the exit status 1 */
+	MSG_NOTICE, /* a diagnostic that does not */
 };
 
 void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -86,7 +86,7 @@ policy_cmp_attrs(struct policy *p, const struct ent *a, const struct ent *b)
 		return r;
 	if (p->respect_dir && (r = cmp_dirpart(p, x, y)))
 		return r;
-	return 0;	/* xattrs are compared after the contents: act.c */
+	return 0; /* xattrs are compared after the contents: act.c */
 }
 
 int

@@ -29,11 +29,11 @@
 #include "run.h"
 
 struct policy {
-	int ign_mode, ign_owner, ign_time;	/* -p, -o, -t */
-	int respect_name, respect_dir;		/* -f, -d */
-	int maximize, minimize;			/* -M, -m */
-	int prio_trees, keep_oldest;		/* -F, -O */
-	struct pathbuf pa, pb;			/* scratch for -d */
+	int ign_mode, ign_owner, ign_time; /* -p, -o, -t */
+	int respect_name, respect_dir;	   /* -f, -d */
+	int maximize, minimize;		   /* -M, -m */
+	int prio_trees, keep_oldest;	   /* -F, -O */
+	struct pathbuf pa, pb;		   /* scratch for -d */
 };
 
 /* The policy of the options o (after -c resolved); overwrites *p. */

@@ -45,7 +45,7 @@
 #include "output.h"
 #include "util.h"
 
-#define PERIOD_NS 100000000LL	/* at most 10 draws a second */
+#define PERIOD_NS 100000000LL /* at most 10 draws a second */
 
 static const struct run *run;
 static int active;
@@ -144,14 +144,14 @@ draw(void)
 	len = snprintf(line, sizeof(line),
 		       "\r%s: %" PRIu64 " files, %" PRIu64 " groups, "
 		       "%s compared, %" PRIu64 " links, %s, %s",
-		       phase == PROGRESS_SCAN ? "scanning" : "comparing",
-		       seen, run->stats.groups,
-		       human_size(hb, sizeof(hb), bytes), run->stats.linked,
+		       phase == PROGRESS_SCAN ? "scanning" : "comparing", seen,
+		       run->stats.groups, human_size(hb, sizeof(hb), bytes),
+		       run->stats.linked,
 		       clock_str(el, sizeof(el), elapsed_since(&run->start)),
 		       hr);
 	if (len < 0)
 		return;
-	if (len > cols)		/* "\r" takes no column; keep the last free */
+	if (len > cols) /* "\r" takes no column; keep the last free */
 		len = cols;
 	if ((size_t)len > sizeof(line) - 4)
 		len = (int)sizeof(line) - 4;

@@ -73,9 +73,9 @@ struct reap {
 	pthread_t th[REAPERS];
 	int fds[REAP_MAX];
 	unsigned n;
-	unsigned max;	/* 0: close inline (one thread, or no descriptors) */
-	int running;	/* helpers started */
-	int idle;	/* helpers waiting for a descriptor */
+	unsigned max; /* 0: close inline (one thread, or no descriptors) */
+	int running;  /* helpers started */
+	int idle;     /* helpers waiting for a descriptor */
 	int stop;
 };
 
@@ -91,18 +91,18 @@ struct replacer {
 	/* the temporary that exists right now, for the cleanup */
 	int tmp_dirfd;
 	char tmp_name[sizeof(TMP_PREFIX) + TMP_RANDOM];
-	int tmp_swapped;	/* exchanged with the duplicate */
-	const char *tmp_dup;	/* the duplicate's name, while swapped */
-	int cleanup;		/* our cleanup_add handle */
+	int tmp_swapped;     /* exchanged with the duplicate */
+	const char *tmp_dup; /* the duplicate's name, while swapped */
+	int cleanup;	     /* our cleanup_add handle */
 
-	uint64_t rnd;		/* state of random_name */
-	uint64_t fs_dev;	/* replace_may_reflink's answer for fs_dev */
+	uint64_t rnd;	 /* state of random_name */
+	uint64_t fs_dev; /* replace_may_reflink's answer for fs_dev */
 	enum share fs_share;
 
 	/* copy_xattrs's buffers */
 	char *names, *mine, *val;
 	size_t ncap, mcap, vcap;
-	struct pathbuf pb;	/* messages */
+	struct pathbuf pb; /* messages */
 
 	struct reap reap;
 };
@@ -236,10 +236,11 @@ copy_xattrs(struct replacer *rep, int from, int to)
 	for (ssize_t i = 0; i < len; i += (ssize_t)strlen(rep->names + i) + 1) {
 		vlen = xattr_read(from, rep->names + i, &rep->val, &rep->vcap);
 		if (vlen == -ENODATA)
-			continue;	/* removed meanwhile */
+			continue; /* removed meanwhile */
 		if (vlen < 0)
 			return (int)vlen;
-		if (fsetxattr(to, rep->names + i, rep->val, (size_t)vlen, 0) < 0)
+		if (fsetxattr(to, rep->names + i, rep->val, (size_t)vlen, 0) <
+		    0)
 			return -errno;
 	}
 	return 0;
@@ -260,8 +261,8 @@ make_clone(struct replacer *rep, int mfd, const struct rpath *m,
 	struct stat st;
 	int src, dst, rc = 0;
 
-	src = openat(mfd, m->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-					   O_CLOEXEC | O_NOCTTY);
+	src = openat(mfd, m->name,
+		     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (src < 0)
 		return -errno;
 	if (fstat(src, &st) < 0 || (uint64_t)st.st_ino != ms->ino ||
@@ -271,8 +272,9 @@ make_clone(struct replacer *rep, int mfd, const struct rpath *m,
 	}
 	for (int tries = 0; tries < 100; tries++) {
 		random_name(rep);
-		dst = openat(dfd, rep->tmp_name, O_WRONLY | O_CREAT | O_EXCL |
-							 O_NOFOLLOW | O_CLOEXEC,
+		dst = openat(dfd, rep->tmp_name,
+			     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				     O_CLOEXEC,
 			     0600);
 		if (dst >= 0 || errno != EEXIST)
 			break;
@@ -346,9 +348,11 @@ drop_temp(struct replacer *rep, const char *dup_path, struct rfail *fail)
 			fail_with(fail, RF_NOT_RESTORED, errno, 0);
 			memcpy(fail->tmp, rep->tmp_name, sizeof(fail->tmp));
 		} else {
-			warnerr(errno, "%s: replaced, but its previous "
+			warnerr(errno,
+				"%s: replaced, but its previous "
 				"contents could not be put back; they are "
-				"kept in %s", rep->tmp_dup,
+				"kept in %s",
+				rep->tmp_dup,
 				temp_path(&rep->pb, dup_path, rep->tmp_name));
 		}
 		rep->tmp_dirfd = -1;
@@ -398,15 +402,16 @@ same_state(const struct stat *st, const struct rstate *rs, int ctime)
 
 /* Opens and checks p (master: is the master), leased if lease is set. */
 static int
-hold(int dirfd, const struct rpath *p, const struct rstate *rs,
-     struct held *h, int lease, int master, struct rfail *fail)
+hold(int dirfd, const struct rpath *p, const struct rstate *rs, struct held *h,
+     int lease, int master, struct rfail *fail)
 {
 	struct stat st;
 	int err;
 
 	h->leased = 0;
-	h->fd = openat(dirfd, p->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-					       O_NOCTTY | O_CLOEXEC);
+	h->fd = openat(dirfd, p->name,
+		       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+			       O_CLOEXEC);
 	if (h->fd < 0) {
 		err = errno;
 		if (err == ELOOP || err == ENXIO || err == ENOENT)
@@ -643,9 +648,9 @@ commit(struct replacer *rep, int dfd, const struct rpath *d,
 }
 
 static int
-swap_in(struct replacer *rep, int mfd, const struct rpath *m,
-	struct rstate *ms, int dfd, const struct rpath *d, struct rstate *ds,
-	enum share *how, struct rfail *fail)
+swap_in(struct replacer *rep, int mfd, const struct rpath *m, struct rstate *ms,
+	int dfd, const struct rpath *d, struct rstate *ds, enum share *how,
+	struct rfail *fail)
 {
 	struct held mh = {-1, 0}, dh = {-1, 0};
 	struct stat st;
@@ -664,7 +669,8 @@ swap_in(struct replacer *rep, int mfd, const struct rpath *m,
 			goto out;
 		}
 		if (rc < 0) {
-			verbose(3, "Reflinking failed, fallback to hardlinking");
+			verbose(3,
+				"Reflinking failed, fallback to hardlinking");
 			*how = SHARE_LINK;
 		}
 	}
@@ -680,7 +686,8 @@ swap_in(struct replacer *rep, int mfd, const struct rpath *m,
 			rc = fail_with(fail, RF_LINK, -rc, 0);
 			goto out;
 		}
-		/* a link must be the master: its name could have been swapped */
+		/* a link must be the master: its name could have been swapped
+		 */
 		if (fstatat(dfd, rep->tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			rc = fail_with(fail, RF_CHECK, errno, 0);
 		else if ((uint64_t)st.st_ino != ms->ino ||
@@ -775,7 +782,7 @@ dedupe_fds(int src, int dst, uint64_t size, uint64_t *bytes)
 		if (info->status != FILE_DEDUPE_RANGE_SAME ||
 		    info->bytes_deduped == 0 ||
 		    info->bytes_deduped > u.r.src_length)
-			return EINVAL;	/* no progress: not ours to loop on */
+			return EINVAL; /* no progress: not ours to loop on */
 		off += info->bytes_deduped;
 		*bytes += info->bytes_deduped;
 		if (sig_pending())
@@ -816,7 +823,7 @@ replace_dedupe(struct replacer *rep, const struct rpath *m, struct rstate *ms,
 	}
 	if (rc > 0 && *bytes == before) {
 		rc = fail_with(fail, RF_DECLINED, rc, 0);
-		goto out;	/* nothing shared: fall back */
+		goto out; /* nothing shared: fall back */
 	}
 	/*
 	 * Shared, and still the file whose bytes we compared?  (Had a
@@ -824,10 +831,11 @@ replace_dedupe(struct replacer *rep, const struct rpath *m, struct rstate *ms,
 	 */
 	if (rc == 0 && (rc = still_held(&dh, ds, fail)) == 0)
 		goto out;
-	if (rc > 0 || rc == -ESTALE ||
-	    (rc == -1 && fail->why == RF_CHANGED))
-		rc = fail_with(fail, *bytes == before ? RF_DEDUPE_CHANGED
-						     : RF_DEDUPE_PART, 0, 0);
+	if (rc > 0 || rc == -ESTALE || (rc == -1 && fail->why == RF_CHANGED))
+		rc = fail_with(fail,
+			       *bytes == before ? RF_DEDUPE_CHANGED
+						: RF_DEDUPE_PART,
+			       0, 0);
 	else
 		rc = fail_with(fail, RF_DEDUPE, rc == -1 ? fail->err : -rc, 0);
 out:
@@ -851,12 +859,16 @@ replace_strfail(struct pathbuf *pb, const struct rfail *f,
 
 	switch (f->why) {
 	case RF_CHANGED:
-		s = pathbuf_printf(pb, "%s: changed during the run, not "
-				   "replaced", who);
+		s = pathbuf_printf(pb,
+				   "%s: changed during the run, not "
+				   "replaced",
+				   who);
 		break;
 	case RF_BUSY:
-		s = pathbuf_printf(pb, "%s: open for writing by another "
-				   "process, not replaced", who);
+		s = pathbuf_printf(pb,
+				   "%s: open for writing by another "
+				   "process, not replaced",
+				   who);
 		break;
 	case RF_OPEN:
 		s = pathbuf_printf(pb, "cannot open %s: %s", who, e);
@@ -885,21 +897,26 @@ replace_strfail(struct pathbuf *pb, const struct rfail *f,
 				   temp_path(&tp, d->path, f->tmp), d->path, e);
 		break;
 	case RF_NOT_RESTORED:
-		s = pathbuf_printf(pb, "%s: replaced, but its previous "
+		s = pathbuf_printf(pb,
+				   "%s: replaced, but its previous "
 				   "contents could not be put back; they are "
-				   "kept in %s: %s", d->path,
-				   temp_path(&tp, d->path, f->tmp), e);
+				   "kept in %s: %s",
+				   d->path, temp_path(&tp, d->path, f->tmp), e);
 		break;
 	case RF_DEDUPE:
 		s = pathbuf_printf(pb, "cannot deduplicate %s: %s", d->path, e);
 		break;
 	case RF_DEDUPE_CHANGED:
-		s = pathbuf_printf(pb, "%s: changed during the run, not "
-				   "deduplicated", d->path);
+		s = pathbuf_printf(pb,
+				   "%s: changed during the run, not "
+				   "deduplicated",
+				   d->path);
 		break;
 	case RF_DEDUPE_PART:
-		s = pathbuf_printf(pb, "%s: changed during the run, "
-				   "deduplicated only in part", d->path);
+		s = pathbuf_printf(pb,
+				   "%s: changed during the run, "
+				   "deduplicated only in part",
+				   d->path);
 		break;
 	default:
 		s = pathbuf_printf(pb, "%s", "");

@@ -30,38 +30,39 @@ struct rstate {
 	int64_t mtime, ctime;
 	uint32_t mtime_ns, ctime_ns;
 	uint32_t mode, uid, gid;
-	int touched;		/* we changed its ctime ourselves */
+	int touched; /* we changed its ctime ourselves */
 };
 
 struct rpath {
 	const struct dnode *dir;
 	const char *name;
-	const char *path;	/* for messages */
+	const char *path; /* for messages */
 };
 
 /* Why a replacement was refused; each has its message (replace_strfail). */
 enum rfail_why {
-	RF_CHANGED,		/* a file changed (or vanished) meanwhile */
-	RF_BUSY,		/* open for writing by another process */
-	RF_OPEN,		/* cannot open a file */
-	RF_STAT,		/* cannot stat an open file */
-	RF_CHECK,		/* cannot re-check the files */
-	RF_DIR,			/* cannot open a file's directory */
-	RF_LINK,		/* linkat of the temporary failed */
-	RF_CLONE,		/* the clone failed (--reflink=always) */
-	RF_RENAME,		/* the temporary could not take the name */
-	RF_NOT_RESTORED,	/* replaced, the old file kept as the temporary */
-	RF_DEDUPE,		/* FIDEDUPERANGE failed */
-	RF_DEDUPE_CHANGED,	/* changed: nothing deduplicated */
-	RF_DEDUPE_PART,		/* changed: deduplicated only in part */
-	RF_DECLINED,		/* the kernel cannot dedupe here: no message */
+	RF_CHANGED,	   /* a file changed (or vanished) meanwhile */
+	RF_BUSY,	   /* open for writing by another process */
+	RF_OPEN,	   /* cannot open a file */
+	RF_STAT,	   /* cannot stat an open file */
+	RF_CHECK,	   /* cannot re-check the files */
+	RF_DIR,		   /* cannot open a file's directory */
+	RF_LINK,	   /* linkat of the temporary failed */
+	RF_CLONE,	   /* the clone failed (--reflink=always) */
+	RF_RENAME,	   /* the temporary could not take the name */
+	RF_NOT_RESTORED,   /* replaced, the old file kept as the temporary */
+	RF_DEDUPE,	   /* FIDEDUPERANGE failed */
+	RF_DEDUPE_CHANGED, /* changed: nothing deduplicated */
+	RF_DEDUPE_PART,	   /* changed: deduplicated only in part */
+	RF_DECLINED,	   /* the kernel cannot dedupe here: no message */
 };
 
 struct rfail {
 	enum rfail_why why;
-	int err;		/* errno, 0 when the reason says it all */
-	int master;		/* the master is the file concerned */
-	char tmp[sizeof(TMP_PREFIX) + TMP_RANDOM];	/* RF_RENAME, _NOT_RESTORED */
+	int err;    /* errno, 0 when the reason says it all */
+	int master; /* the master is the file concerned */
+	char tmp[sizeof(TMP_PREFIX) +
+		 TMP_RANDOM]; /* RF_RENAME, _NOT_RESTORED */
 };
 
 struct replacer;
@@ -101,7 +102,8 @@ int replace_dedupe(struct replacer *rep, const struct rpath *master,
  * RF_DECLINED.
  */
 const char *replace_strfail(struct pathbuf *pb, const struct rfail *fail,
-			    const struct rpath *master, const struct rpath *dup);
+			    const struct rpath *master,
+			    const struct rpath *dup);
 
 /*
  * Leftover temporaries (leftover.c decides): removes f's name if it is

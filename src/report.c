@@ -24,8 +24,7 @@
  * deduplication.  how is what was done (or, in a dry run, would be).
  */
 void
-report_link(const char *master, const char *dup, uint64_t size,
-	    enum share how)
+report_link(const char *master, const char *dup, uint64_t size, enum share how)
 {
 	static const char *const verb[] = {
 		[SHARE_LINK] = "Linking",
@@ -72,24 +71,23 @@ report_summary(const struct run *r)
 	fprintf(o, "%-25s %s\n", "Method:", "memcmp");
 	fprintf(o, "%-25s %" PRIu64 "\n", "Files:", c->files);
 	fprintf(o, "%-25s %" PRIu64 " files\n", "Linked:", c->linked);
-	fprintf(o, "%-25s %" PRIu64 " xattrs\n", "Compared:",
-	       c->xattr_compared);
+	fprintf(o, "%-25s %" PRIu64 " xattrs\n",
+		"Compared:", c->xattr_compared);
 	fprintf(o, "%-25s %" PRIu64 " files\n", "Compared:", c->compared);
 	if (opts.skip_reflinks)
-		fprintf(o, "%-25s %" PRIu64 " files\n", "Skipped reflinks:",
-		       c->skipped_reflinks);
+		fprintf(o, "%-25s %" PRIu64 " files\n",
+			"Skipped reflinks:", c->skipped_reflinks);
 	if (opts.reflink != REFLINK_NEVER) {
-		fprintf(o, "%-25s %" PRIu64 " files\n", "Reflinked:",
-		       c->reflinked);
+		fprintf(o, "%-25s %" PRIu64 " files\n",
+			"Reflinked:", c->reflinked);
 		fprintf(o, "%-25s %" PRIu64 " bytes in %" PRIu64 " files\n",
-		       "Deduplicated:", c->dedupe_bytes, c->deduped);
+			"Deduplicated:", c->dedupe_bytes, c->deduped);
 	}
-	fprintf(o, "%-25s %s\n", "Saved:",
-	       human_size(hs, sizeof(hs), c->saved));
+	fprintf(o, "%-25s %s\n",
+		"Saved:", human_size(hs, sizeof(hs), c->saved));
 	if (opts.verbose)
 		fprintf(o, "%-25s %" PRIu64 " bytes in %" PRIu64 " files\n",
-		       "Read:", r->engine.bytes_read,
-		       r->engine.files_opened);
+			"Read:", r->engine.bytes_read, r->engine.files_opened);
 	fprintf(o, "%-25s %" PRId64 ".%06ld seconds\n", "Duration:", sec, usec);
 }
 
@@ -109,7 +107,7 @@ struct row {
 struct report {
 	int open;
 	uint64_t size, linked0, saved0;
-	struct pathbuf kept;	/* first path of the kept file */
+	struct pathbuf kept; /* first path of the kept file */
 	struct row *rows;
 	size_t nrows;
 	struct json json;
@@ -229,7 +227,7 @@ static void
 report_table(struct report *rp)
 {
 	char hs[32], hz[32];
-	int w = 2;	/* the rank's width: 2 up to 99 rows */
+	int w = 2; /* the rank's width: 2 up to 99 rows */
 	FILE *o = out_stdout();
 
 	for (size_t n = rp->nrows; n >= 100; n /= 10)

@@ -21,13 +21,13 @@
 #include "run.h"
 
 enum outcome {
-	OUT_KEPT,	/* a path of the file every other member links to */
-	OUT_LINKED,	/* replaced by a hard link (-n: would be) */
-	OUT_CLONED,	/* replaced by a clone (-n: would be) */
-	OUT_DEDUPED,	/* its own inode now shares the kept file's extents */
-	OUT_SHARED,	/* left alone: already shares all extents */
-	OUT_FAILED,	/* left alone: error says why */
-	OUT_UNTRIED,	/* left alone: an earlier path of its inode failed */
+	OUT_KEPT,    /* a path of the file every other member links to */
+	OUT_LINKED,  /* replaced by a hard link (-n: would be) */
+	OUT_CLONED,  /* replaced by a clone (-n: would be) */
+	OUT_DEDUPED, /* its own inode now shares the kept file's extents */
+	OUT_SHARED,  /* left alone: already shares all extents */
+	OUT_FAILED,  /* left alone: error says why */
+	OUT_UNTRIED, /* left alone: an earlier path of its inode failed */
 };
 
 /* Sets up r->report (and starts the --json document). */

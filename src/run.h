@@ -39,7 +39,7 @@ struct fent {
 	uint32_t mtime_ns, ctime_ns;
 	uint32_t mode, uid, gid, nlink;
 	uint32_t op;
-	uint32_t seq;		/* discovery order */
+	uint32_t seq; /* discovery order */
 };
 
 /*
@@ -52,8 +52,8 @@ struct fent {
 struct filelist {
 	struct fent **p;
 	size_t n, cap;
-	uint64_t files;		/* the Files: counter */
-	struct fent *temps;	/* leftover temporaries, in walk order */
+	uint64_t files;	    /* the Files: counter */
+	struct fent *temps; /* leftover temporaries, in walk order */
 	size_t ntemps;
 };
 
@@ -69,10 +69,10 @@ enum share { SHARE_LINK, SHARE_CLONE, SHARE_DEDUPE };
 struct counters {
 	uint64_t linked, compared, xattr_compared, saved, skipped_reflinks;
 	uint64_t failed, files;
-	uint64_t reflinked;	/* of linked: paths replaced by a clone */
-	uint64_t deduped;	/* of linked: paths of deduplicated files */
-	uint64_t dedupe_bytes;	/* bytes the kernel deduplicated */
-	uint64_t groups;	/* duplicate groups acted on (report_group) */
+	uint64_t reflinked;    /* of linked: paths replaced by a clone */
+	uint64_t deduped;      /* of linked: paths of deduplicated files */
+	uint64_t dedupe_bytes; /* bytes the kernel deduplicated */
+	uint64_t groups;       /* duplicate groups acted on (report_group) */
 };
 
 struct replacer;
@@ -80,13 +80,13 @@ struct report;
 
 struct run {
 	struct counters stats;	/* written by the main thread only */
-	struct hl_stats engine;	/* the engine's counters, at the end */
+	struct hl_stats engine; /* the engine's counters, at the end */
 	struct timespec start;	/* CLOCK_MONOTONIC */
 	uint64_t files_seen;	/* atomic: files the walk met so far */
 	unsigned threads;	/* -j, resolved */
 	struct hl_engine *eng;
-	struct replacer *rep;	/* replace.c's state */
-	struct report *report;	/* report.c's state */
+	struct replacer *rep;  /* replace.c's state */
+	struct report *report; /* report.c's state */
 	void (*poll)(struct run *r);
 };
 

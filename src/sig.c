@@ -28,7 +28,8 @@ sig_setup(void)
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
 	struct sigaction sa;
 
-	_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "signal flags need lock-free ints");
+	_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+		       "signal flags need lock-free ints");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -17,7 +17,7 @@
 
 struct regex_list {
 	regex_t *re;
-	const char **pattern;	/* as given, for --json */
+	const char **pattern; /* as given, for --json */
 	size_t n;
 };
 

@@ -54,9 +54,9 @@
 #include "sig.h"
 #include "util.h"
 
-#define MAX_DIR_FDS 48	/* per walk; divided among the threads */
-#define MAX_THREADS 8	/* of the walk: 8 x 8 descriptors at most */
-#define SPAWN_AFTER 2048	/* entries the main thread reads alone */
+#define MAX_DIR_FDS 48	 /* per walk; divided among the threads */
+#define MAX_THREADS 8	 /* of the walk: 8 x 8 descriptors at most */
+#define SPAWN_AFTER 2048 /* entries the main thread reads alone */
 #define GETDENTS_BUF (64 * 1024)
 
 /*
@@ -68,38 +68,38 @@
  * order).
  */
 struct task {
-	struct dnode *d;	/* root of the subtree */
-	int fd;			/* its descriptor, or -1: nothing to walk */
-	struct stat st;		/* of fd */
+	struct dnode *d; /* root of the subtree */
+	int fd;		 /* its descriptor, or -1: nothing to walk */
+	struct stat st;	 /* of fd */
 	struct filelist fl;
 	char *log;
 	size_t loglen, logcap;
-	size_t logged;		/* files of fl covered by R_FILES records */
+	size_t logged; /* files of fl covered by R_FILES records */
 };
 
 enum rec_type { R_FILES, R_MSG, R_TASKS };
 
 struct rec {
 	uint32_t type;
-	uint32_t kind;		/* R_MSG: enum msg_kind */
-	size_t len;		/* payload bytes */
+	uint32_t kind; /* R_MSG: enum msg_kind */
+	size_t len;    /* payload bytes */
 };
 
 /* What the threads walking one operand share. */
 struct shared {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct task **q;	/* tasks not yet taken */
+	struct task **q; /* tasks not yet taken */
 	size_t nq, capq;
-	unsigned idle;		/* threads waiting for a task */
-	unsigned running;	/* threads walking, the main one included */
+	unsigned idle;	  /* threads waiting for a task */
+	unsigned running; /* threads walking, the main one included */
 	pthread_t tid[MAX_THREADS];
-	unsigned nthreads;	/* to start, this one included */
+	unsigned nthreads; /* to start, this one included */
 	struct run *run;
-	int spawned;		/* the other threads were started */
+	int spawned; /* the other threads were started */
 	int done;
-	int hungry;		/* atomic: idle threads and nothing queued */
-	unsigned max_fds;	/* directory descriptors per thread */
+	int hungry;	  /* atomic: idle threads and nothing queued */
+	unsigned max_fds; /* directory descriptors per thread */
 	uint64_t rootdev;
 	uint32_t op;
 };
@@ -111,8 +111,8 @@ struct frame {
 	uint64_t dev, ino;
 	struct dnode **subs;
 	size_t nsub, isub;
-	int has_files;		/* a file of this directory was kept */
-	struct task **given;	/* its subdirectories donated to others */
+	int has_files;	     /* a file of this directory was kept */
+	struct task **given; /* its subdirectories donated to others */
 	size_t ngiven;
 };
 
@@ -126,10 +126,10 @@ struct walk {
 	uint64_t rootdev;
 	uint32_t op;
 	struct pathbuf pb;
-	char *buf;		/* for getdents64 */
-	struct task *task;	/* logging: a worker of a parallel walk */
-	struct shared *sh;	/* NULL: walking alone */
-	size_t seen;		/* entries read (the main thread's count) */
+	char *buf;	   /* for getdents64 */
+	struct task *task; /* logging: a worker of a parallel walk */
+	struct shared *sh; /* NULL: walking alone */
+	size_t seen;	   /* entries read (the main thread's count) */
 };
 
 int
@@ -311,8 +311,8 @@ push_frame(struct walk *w, struct dnode *d, int fd, const struct stat *st)
 		w->st = xrealloc(w->st, w->cap * sizeof(*w->st));
 	}
 	f = &w->st[w->n++];
-	*f = (struct frame){.d = d, .fd = fd, .dev = st->st_dev,
-			    .ino = st->st_ino};
+	*f = (struct frame){
+		.d = d, .fd = fd, .dev = st->st_dev, .ino = st->st_ino};
 	w->nopen++;
 	limit_fds(w);
 }
@@ -349,7 +349,7 @@ read_entry(struct walk *w, struct frame *f, const char *name,
 		return;
 	}
 	if (type != DT_REG && type != DT_UNKNOWN)
-		return;		/* symlinks, devices, FIFOs, sockets */
+		return; /* symlinks, devices, FIFOs, sockets */
 	if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
 			warnerr(errno, "cannot read %s",
@@ -362,7 +362,7 @@ read_entry(struct walk *w, struct frame *f, const char *name,
 		add_sub(f, dnode_new(f->d, name, strlen(name), w->op), cap);
 }
 
-static __thread int is_worker;	/* a thread started by spawn() */
+static __thread int is_worker; /* a thread started by spawn() */
 
 /*
  * The poll point of the walk, per entry: the main thread polls the run
@@ -497,8 +497,7 @@ leave(struct walk *w)
 	if (p && p->fd < 0) {
 		struct stat st;
 		int fd = c->fd >= 0 ? openat(c->fd, "..",
-					     O_RDONLY | O_DIRECTORY |
-						     O_CLOEXEC)
+					     O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 				    : -1;
 
 		if (fd >= 0 && fstat(fd, &st) == 0 &&
@@ -588,10 +587,10 @@ donate(struct walk *w)
 		if (!left || (i + 1 == w->n && left < 2))
 			continue;
 		if (f->fd < 0)
-			continue;	/* closed for the limit: keep it */
+			continue; /* closed for the limit: keep it */
 		k = left < DONATE ? left : DONATE;
 		if (i + 1 == w->n && k == left)
-			k = left - 1;	/* the top keeps something to do */
+			k = left - 1; /* the top keeps something to do */
 		v = xmalloc((k + f->ngiven) * sizeof(*v));
 		f->nsub -= k;
 		for (size_t j = 0; j < k; j++) {
@@ -658,8 +657,11 @@ static void *
 worker(void *arg)
 {
 	struct shared *sh = arg;
-	struct walk w = {.run = sh->run, .sh = sh, .rootdev = sh->rootdev,
-			 .op = sh->op, .max_fds = sh->max_fds};
+	struct walk w = {.run = sh->run,
+			 .sh = sh,
+			 .rootdev = sh->rootdev,
+			 .op = sh->op,
+			 .max_fds = sh->max_fds};
 
 	w.buf = xmalloc(GETDENTS_BUF);
 	pthread_mutex_lock(&sh->lock);
@@ -708,7 +710,7 @@ append_files(struct filelist *fl, const struct filelist *from, size_t start,
 	struct fent *const *v;
 
 	if (!n)
-		return;		/* from->p may be NULL */
+		return; /* from->p may be NULL */
 	v = from->p + start;
 	if (fl->n + n > fl->cap) {
 		while (fl->n + n > fl->cap)
@@ -784,8 +786,8 @@ replay(struct filelist *fl, struct task *root)
 			break;
 		case R_TASKS: {
 			size_t k = *(const size_t *)p;
-			struct task *const *v = (struct task *const *)
-						((const size_t *)p + 1);
+			struct task *const *v =
+				(struct task *const *)((const size_t *)p + 1);
 
 			if (n + k > cap) {
 				cap = (n + k) * 2;
@@ -821,11 +823,14 @@ spawn(struct shared *sh)
 
 /* Walks the tree under root (open as fd) with up to nthreads threads. */
 static void
-walk_parallel(struct walk *w, struct dnode *root, int fd,
-	      const struct stat *st, unsigned nthreads)
+walk_parallel(struct walk *w, struct dnode *root, int fd, const struct stat *st,
+	      unsigned nthreads)
 {
-	struct shared sh = {.rootdev = st->st_dev, .op = w->op, .running = 1,
-			    .nthreads = nthreads, .run = w->run};
+	struct shared sh = {.rootdev = st->st_dev,
+			    .op = w->op,
+			    .running = 1,
+			    .nthreads = nthreads,
+			    .run = w->run};
 	struct task *t = task_new(root, fd);
 
 	sh.max_fds = MAX_DIR_FDS / nthreads < 8 ? 8 : MAX_DIR_FDS / nthreads;

@@ -152,8 +152,7 @@ xattrs_load(struct xattrs *e, const struct fent *f, int all)
 	char *names = NULL, **sorted = NULL;
 	size_t n = 0, off = 0;
 
-	if (xa_open(&x, &pb, f) < 0 ||
-	    (len = xa_list(&x, NULL, 0)) < 0) {
+	if (xa_open(&x, &pb, f) < 0 || (len = xa_list(&x, NULL, 0)) < 0) {
 		if (errno != ENOTSUP) {
 			xa_warn(errno, "cannot get xattr names for %s", pb.s);
 			e->err = 1;
@@ -205,4 +204,3 @@ xattrs_release(struct xattrs *e)
 	e->blob = NULL;
 	e->len = 0;
 }
-

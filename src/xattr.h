@@ -11,7 +11,7 @@
 struct xattrs {
 	char *blob;
 	size_t len;
-	int err;		/* could not be read: matches nothing */
+	int err; /* could not be read: matches nothing */
 };
 
 /* Reads f's xattrs (all of them, or only the security ones) into x. */

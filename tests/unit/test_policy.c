@@ -56,13 +56,20 @@ rec_init(struct rec *r, uint64_t ino, int64_t mtime, uint32_t nlink,
 	 uint32_t op)
 {
 	memset(r, 0, sizeof(*r));
-	r->f = (struct fent){.dir = op ? root2 : root1, .name = "f",
-			     .dev = 1, .ino = ino, .size = 10,
-			     .mtime = mtime, .mode = 0100644, .uid = 1000,
-			     .gid = 1000, .nlink = nlink, .op = op};
+	r->f = (struct fent){.dir = op ? root2 : root1,
+			     .name = "f",
+			     .dev = 1,
+			     .ino = ino,
+			     .size = 10,
+			     .mtime = mtime,
+			     .mode = 0100644,
+			     .uid = 1000,
+			     .gid = 1000,
+			     .nlink = nlink,
+			     .op = op};
 	r->fp = &r->f;
-	r->e = (struct ent){.paths = &r->fp, .npaths = 1, .nlink = nlink,
-			    .op = op};
+	r->e = (struct ent){
+		.paths = &r->fp, .npaths = 1, .nlink = nlink, .op = op};
 }
 
 static void
@@ -74,7 +81,7 @@ policy_of(struct policy *p, int max, int min, int prio, int oldest)
 	o.minimize = min;
 	o.prio_trees = prio;
 	o.keep_oldest = oldest;
-	policy_release(p);	/* a test sets several policies in turn */
+	policy_release(p); /* a test sets several policies in turn */
 	policy_init(p, &o);
 }
 
@@ -122,7 +129,7 @@ maximize_and_minimize_decide_before_time_and_trees(void **state)
 	struct rec few, many;
 
 	(void)state;
-	rec_init(&few, 1, 300, 1, 0);	/* newest, first operand */
+	rec_init(&few, 1, 300, 1, 0); /* newest, first operand */
 	rec_init(&many, 2, 100, 4, 1);
 	policy_of(&p, 1, 0, 1, 0);
 	assert_true(policy_cmp_pref(&p, &many.e, &few.e) < 0);
@@ -222,9 +229,8 @@ make_recs(struct rec *r, unsigned seed)
 	rng_seed(seed);
 	for (int i = 0; i < NREC; i++) {
 		/* few values, so that every rule meets ties */
-		rec_init(&r[i], (uint64_t)(rng() % 8 + 1),
-			 100 + rng() % 3, (uint32_t)(rng() % 3 + 1),
-			 (uint32_t)(rng() % 2));
+		rec_init(&r[i], (uint64_t)(rng() % 8 + 1), 100 + rng() % 3,
+			 (uint32_t)(rng() % 3 + 1), (uint32_t)(rng() % 2));
 		r[i].f.mtime_ns = (uint32_t)rng();
 		r[i].e.nlink = (uint32_t)(rng() % 3 + 1);
 	}
@@ -245,15 +251,15 @@ preference_matches_oracle_for_every_option_combination(void **state)
 		policy_of(&p, max, min, prio, oldest);
 		for (int i = 0; i < NREC; i++) {
 			for (int j = 0; j < NREC; j++) {
-				int got = sign(policy_cmp_pref(&p, &r[i].e,
-							       &r[j].e));
+				int got = sign(
+					policy_cmp_pref(&p, &r[i].e, &r[j].e));
 				int want = oracle_pref(&r[i], &r[j], max, min,
 						       prio, oldest);
 
 				if (got != want)
 					fail_msg("combo %u: %d vs %d: got %d, "
-						 "want %d", combo, i, j, got,
-						 want);
+						 "want %d",
+						 combo, i, j, got, want);
 			}
 		}
 		policy_release(&p);
@@ -289,29 +295,29 @@ each_attribute_splits_unless_ignored(void **state)
 	attrs_of(&p, 0);
 	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
 
-	b.f.mode = 0100755;		/* mode: -p ignores it */
+	b.f.mode = 0100755; /* mode: -p ignores it */
 	assert_true(policy_cmp_attrs(&p, &a.e, &b.e) != 0);
 	attrs_of(&p, 1);
 	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
 
 	rec_init(&b, 2, 100, 1, 0);
-	b.f.gid = 7;			/* owner: -o ignores it */
+	b.f.gid = 7; /* owner: -o ignores it */
 	attrs_of(&p, 0);
 	assert_true(policy_cmp_attrs(&p, &a.e, &b.e) != 0);
 	attrs_of(&p, 2);
 	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
 
-	rec_init(&b, 2, 101, 1, 0);	/* mtime second: -t ignores it */
+	rec_init(&b, 2, 101, 1, 0); /* mtime second: -t ignores it */
 	attrs_of(&p, 0);
 	assert_true(policy_cmp_attrs(&p, &a.e, &b.e) != 0);
 	attrs_of(&p, 4);
 	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
-	rec_init(&b, 2, 100, 1, 0);	/* nanoseconds never split */
+	rec_init(&b, 2, 100, 1, 0); /* nanoseconds never split */
 	b.f.mtime_ns = 5;
 	attrs_of(&p, 0);
 	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
 
-	rec_init(&b, 2, 100, 1, 0);	/* name: only -f looks */
+	rec_init(&b, 2, 100, 1, 0); /* name: only -f looks */
 	b.f.name = "g";
 	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
 	attrs_of(&p, 8);
@@ -329,9 +335,9 @@ respect_dir_compares_the_part_below_the_operand(void **state)
 	rec_init(&a, 1, 100, 1, 0);
 	rec_init(&b, 2, 100, 1, 1);
 	rec_init(&c, 3, 100, 1, 0);
-	a.f.dir = r1_x;		/* /t/one/x/f */
-	b.f.dir = r2_x;		/* /t/two/x/f: the same part "/x/" */
-	c.f.dir = r1_y;		/* /t/one/y/f */
+	a.f.dir = r1_x; /* /t/one/x/f */
+	b.f.dir = r2_x; /* /t/two/x/f: the same part "/x/" */
+	c.f.dir = r1_y; /* /t/one/y/f */
 	attrs_of(&p, 16);
 	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
 	assert_true(policy_cmp_attrs(&p, &a.e, &c.e) != 0);
@@ -366,16 +372,18 @@ attribute_key_matches_oracle_for_every_option_combination(void **state)
 		for (int i = 0; i < NREC; i++) {
 			for (int j = 0; j < NREC; j++) {
 				const struct fent *x = &r[i].f, *y = &r[j].f;
-				int same = ((combo & 1) || x->mode == y->mode) &&
-					   ((combo & 2) || (x->uid == y->uid &&
-							    x->gid == y->gid)) &&
-					   ((combo & 4) || x->mtime == y->mtime) &&
-					   (!(combo & 8) ||
-					    !strcmp(x->name, y->name)) &&
-					   (!(combo & 16) ||
-					    /* r1_x and r2_x share "/x/" */
-					    (x->dir == r1_y) == (y->dir == r1_y));
-				int got = policy_cmp_attrs(&p, &r[i].e, &r[j].e);
+				int same =
+					((combo & 1) || x->mode == y->mode) &&
+					((combo & 2) || (x->uid == y->uid &&
+							 x->gid == y->gid)) &&
+					((combo & 4) || x->mtime == y->mtime) &&
+					(!(combo & 8) ||
+					 !strcmp(x->name, y->name)) &&
+					(!(combo & 16) ||
+					 /* r1_x and r2_x share "/x/" */
+					 (x->dir == r1_y) == (y->dir == r1_y));
+				int got = policy_cmp_attrs(&p, &r[i].e,
+							   &r[j].e);
 
 				if ((got == 0) != same)
 					fail_msg("combo %u: %d vs %d: got %d",
@@ -401,7 +409,7 @@ entry_key_splits_an_inode_by_name_and_dir(void **state)
 
 	(void)state;
 	rec_init(&a, 7, 100, 2, 0);
-	rec_init(&b, 7, 100, 2, 0);	/* a second link of the inode */
+	rec_init(&b, 7, 100, 2, 0); /* a second link of the inode */
 	b.f.name = "g";
 	b.f.dir = r1_y;
 	policy_init(&p, &o);
@@ -434,10 +442,10 @@ sort_groups_attribute_runs_with_their_master_first(void **state)
 	struct options o = {0};
 
 	(void)state;
-	rec_init(&r[0], 4, 100, 1, 0);	/* mode 644, older */
-	rec_init(&r[1], 3, 200, 1, 0);	/* mode 600 */
-	rec_init(&r[2], 2, 100, 1, 0);	/* mode 644, same age, lower inode */
-	rec_init(&r[3], 1, 300, 1, 0);	/* mode 600, newest */
+	rec_init(&r[0], 4, 100, 1, 0); /* mode 644, older */
+	rec_init(&r[1], 3, 200, 1, 0); /* mode 600 */
+	rec_init(&r[2], 2, 100, 1, 0); /* mode 644, same age, lower inode */
+	rec_init(&r[3], 1, 300, 1, 0); /* mode 600, newest */
 	r[0].f.mtime = r[2].f.mtime = 150;
 	r[1].f.mode = r[3].f.mode = 0100600;
 	r[1].f.mtime = r[3].f.mtime = 150;
