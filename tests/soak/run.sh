@@ -3,7 +3,8 @@
 # for a release or after a change to the walk, the engine or replace.c:
 #   1. the gcc build: the e2e scripts at their full sizes (below), then
 #      every e2e script valgrind can run (suites valgrind and
-#      valgrind-soak; t0500 on one scenario, every option set);
+#      valgrind-soak; t0500 there as in tests/run.sh: one scenario, 10
+#      option sets, fixed by tests/meson.build);
 #   2. the clang ASan+UBSan build: the e2e scripts at their full sizes;
 #   3. each libFuzzer target for HL_FUZZ_SECONDS (default 600);
 #   4. kill9-1000.sh (1,000 + 100 kill -9s) and one-dir-1m.sh (1,000,000
