@@ -9,10 +9,17 @@
 #      the whole suite;
 #   4. the libFuzzer targets (clang, -Dfuzz=true), each run for
 #      HL_FUZZ_SECONDS (default 45) from a scratch copy of its committed
-#      corpus (fuzz/run.sh); a crash or an oracle mismatch fails it.
+#      corpus (fuzz/run.sh); a crash or an oracle mismatch fails it;
+#   5. last, tests/pkg/t-debian-package.sh: builds and installs the
+#      Debian packages, runs dracut with them, upgrades, removes them and
+#      restores the machine.  While it runs /usr/bin/hardlink is ours, not
+#      util-linux's, so it must come after every test that uses
+#      util-linux's as its reference.  It skips unless HL_PKG_TEST=1
+#      (.ci/run sets it).
 # Ends with one line "N passed, N failed" (each meson test, unit program
-# or e2e script, counts once; each fuzz target counts once), and exits
-# non-zero when anything failed.
+# or e2e script, counts once; each fuzz target counts once; the package
+# test counts once, passed when it skips), and exits non-zero when
+# anything failed.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -123,10 +130,21 @@ fuzz_targets()
 	done
 }
 
+# pkg_test: the package test, one count; its TAP output is shown.
+pkg_test()
+{
+	if sh tests/pkg/t-debian-package.sh; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+}
+
 start=$(date +%s)
 gcc_suites
 asan_suite
 timed "fuzzing" fuzz_targets
+timed "Debian package test" pkg_test
 echo "tests/run.sh: $(($(date +%s) - start)) s in all"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

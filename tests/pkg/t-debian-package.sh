@@ -45,38 +45,12 @@ export LC_ALL=C DEBIAN_FRONTEND=noninteractive INITRD=No
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
 OURS="hardlink-hlcore libhlcore1 libhlcore-dev"
 APT="apt-get -y -q -o Dpkg::Use-Pty=0 --no-install-recommends"
-start=$(date +%s)
 
 skip_all()
 {
 	echo "1..0 # SKIP $1"
 	exit 0
 }
-
-[ "${HL_PKG_TEST:-}" = 1 ] || skip_all "HL_PKG_TEST=1 not set: installs \
-packages, a kernel and dracut, and diverts /usr/bin/hardlink (CI sets it)"
-[ "$(id -u)" = 0 ] || skip_all "not root"
-. /etc/os-release 2>/dev/null
-[ "${ID:-}" = debian ] && [ "${VERSION_ID:-}" = 12 ] ||
-	skip_all "not Debian 12 (${PRETTY_NAME:-no /etc/os-release})"
-[ "$(dpkg --print-architecture)" = amd64 ] ||
-	skip_all "not amd64 (linux-image-cloud-amd64)"
-for p in $OURS; do
-	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)
-	case $s in
-	'' | not-installed) ;;
-	*) skip_all "$p is on this machine ($s): it would not be left as found" ;;
-	esac
-done
-d=$(dpkg-divert --listpackage /usr/bin/hardlink)
-[ -z "$d" ] || skip_all "/usr/bin/hardlink is already diverted by $d"
-[ "$(dpkg -S /usr/bin/hardlink 2>/dev/null)" = "util-linux: /usr/bin/hardlink" ] ||
-	skip_all "/usr/bin/hardlink does not belong to util-linux"
-
-SCR=$(mktemp -d "${TMPDIR:-/tmp}/hl-pkgtest.XXXXXX") || exit 1
-BASE=$SCR/base		# the machine as found
-mkdir "$BASE" "$SCR/debs1" "$SCR/debs2" "$SCR/src"
-SRC=$SCR/src/hardlink	# dpkg-buildpackage writes the packages to $SCR/src
 
 # pkgs_present: "name:arch" of every package that is on the machine (in
 # any state but not-installed and config-files), sorted.
@@ -102,17 +76,6 @@ tree_state()
 	done | sort
 	ls -la / | awk '/ (vmlinuz|initrd\.img)(\.old)? /{print $9, $10, $11}'
 }
-
-pkgs_present >"$BASE/present"
-pkgs_versions >"$BASE/versions"
-apt-mark showauto | sort >"$BASE/auto"
-dpkg-divert --list | sort >"$BASE/diversions"
-dpkg -V util-linux >"$BASE/verify" 2>&1
-tree_state >"$BASE/tree"
-md5sum </usr/bin/hardlink >"$BASE/hardlink.md5"
-ls /var/cache/apt/archives/ | sort >"$BASE/cache"
-: >"$SCR/installed"
-: >"$SCR/removed"
 
 # apt_run ARGS...: apt-get ARGS, recording what it installed and removed
 # (so that the cleanup undoes exactly that, whatever else happens to the
@@ -140,6 +103,20 @@ note()
 	echo "$*" >>"$SCR/notes"
 }
 
+# cpu_between T0 T1: seconds of user and system time that this shell's
+# finished children took between two outputs of "times" (a step's wall
+# time depends on the machine's other load; this does not).  "times"
+# must run in this shell, not in a command substitution.
+cpu_between()
+{
+	awk 'FNR == 2 {
+		for (i = 1; i <= 2; i++) {
+			split($i, a, /[ms]/); t[FILENAME] += a[1] * 60 + a[2]
+		}
+	}
+	END { printf "%d\n", t[ARGV[2]] - t[ARGV[1]] + 0.5 }' "$1" "$2"
+}
+
 # step [-always] TITLE FUNCTION: runs FUNCTION in a subshell with errexit,
 # its output in a log that is printed when it fails.  Without -always,
 # the step is skipped once a step it depends on failed.
@@ -154,13 +131,16 @@ step()
 	fi
 	: >"$SCR/notes"
 	_t0=$(date +%s)
+	times >"$SCR/times0"
 	(set -e; "$2") >"$SCR/step$n.log" 2>&1
 	_rc=$?
-	_dt=$(($(date +%s) - _t0))
+	times >"$SCR/times1"
+	_dt="$(($(date +%s) - _t0)) s, CPU $(cpu_between "$SCR/times0" \
+		"$SCR/times1") s"
 	if [ "$_rc" -eq 0 ]; then
-		echo "ok $n - $1 ($_dt s)"
+		echo "ok $n - $1 ($_dt)"
 	else
-		echo "not ok $n - $1 ($_dt s)"
+		echo "not ok $n - $1 ($_dt)"
 		tail -n 60 "$SCR/step$n.log" | sed 's/^/# /'
 		nfail=$((nfail + 1))
 	fi
@@ -309,7 +289,9 @@ dev_package()
 	flags=$(pkg-config --cflags --libs hlcore)
 	# shellcheck disable=SC2086
 	cc -Wall -Werror -o example "$ROOT/docs/example.c" $flags
-	ldd example | grep -F ' /usr/lib/x86_64-linux-gnu/libhlcore.so.1 '
+	ldd example >ldd.out
+	cat ldd.out
+	grep -q 'libhlcore\.so\.1 => /.*/x86_64-linux-gnu/libhlcore\.so\.1 ' ldd.out
 	printf 'same\n' >a
 	printf 'same\n' >b
 	printf 'diff\n' >c
@@ -371,8 +353,10 @@ dracut_run()
 
 	note "strace: $(sed "s/ 0x[0-9a-f]* \/\* [0-9]* vars \*\//.../" "$SCR/hl.execve")"
 	note "strace: $(tail -n 1 "$SCR/hl.trace")"
-	note "strace: $(wc -l <"$SCR/dracut.strace") lines, $(grep -c 'execve(.* = 0$' "$SCR/dracut.strace") execs; socket calls by family:" \
-		"$(grep -o ' socket([A-Z_0-9]*' "$SCR/dracut.strace" | sort | uniq -c | tr -s ' \n' ' ')"
+	note "strace: $(grep -c 'execve(.* = 0$' "$SCR/dracut.strace")" \
+		"programs run; socket calls (family count):" \
+		"$(grep -o ' socket([A-Z_0-9]*' "$SCR/dracut.strace" |
+		sort | uniq -c | awk '{printf " %s %s", substr($2, 8), $1}')"
 	while IFS= read -r l; do note "$l"; done <"$SCR/hl.log"
 
 	# Control: util-linux's hardlink, traced the same way in a dry run
@@ -528,7 +512,6 @@ restored()
 	done
 }
 
-cleaned=""
 on_exit()
 {
 	if [ -z "$cleaned" ]; then
@@ -541,10 +524,6 @@ on_exit()
 		rm -rf "$SCR"
 	fi
 }
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
 
 # apt access: download what the test installs (from a fresh index when
 # the first try fails) before anything is installed.
@@ -555,39 +534,97 @@ prefetch()
 	$APT -d install --reinstall util-linux
 }
 
-copy_tree || { echo "Bail out! cannot copy $ROOT to $SRC"; exit 1; }
-if ! prefetch >"$SCR/prefetch.log" 2>&1; then
-	$APT update >>"$SCR/prefetch.log" 2>&1
-	if ! prefetch >>"$SCR/prefetch.log" 2>&1; then
-		(set -e; cleanup) >/dev/null 2>&1
-		cleaned=1
-		skip_all "apt-get cannot download the packages it needs: \
-$(grep '^E:' "$SCR/prefetch.log" | tail -n 1)"
-	fi
-fi
+# preflight: skips unless this machine may be changed; records it as
+# found.  Everything runs from main(), so that the whole file is read
+# before anything is done (an edit while it runs changes nothing).
+preflight()
+{
+	[ "${HL_PKG_TEST:-}" = 1 ] || skip_all "HL_PKG_TEST=1 not set (CI sets\
+ it): installs packages, a kernel and dracut, diverts /usr/bin/hardlink"
+	[ "$(id -u)" = 0 ] || skip_all "not root"
+	. /etc/os-release 2>/dev/null
+	[ "${ID:-}" = debian ] && [ "${VERSION_ID:-}" = 12 ] ||
+		skip_all "not Debian 12 (${PRETTY_NAME:-no /etc/os-release})"
+	[ "$(dpkg --print-architecture)" = amd64 ] ||
+		skip_all "not amd64 (linux-image-cloud-amd64)"
+	for p in $OURS; do
+		s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)
+		case $s in
+		'' | not-installed) ;;
+		*) skip_all "$p is on this machine ($s): it would not be left as found" ;;
+		esac
+	done
+	d=$(dpkg-divert --listpackage /usr/bin/hardlink)
+	[ -z "$d" ] || skip_all "/usr/bin/hardlink is already diverted by $d"
+	[ "$(dpkg -S /usr/bin/hardlink 2>/dev/null)" = "util-linux: /usr/bin/hardlink" ] ||
+		skip_all "/usr/bin/hardlink does not belong to util-linux"
 
-step 'build dependencies installed (apt-get build-dep)' build_deps ||
-	stop="build dependencies"
-step 'packages built (dpkg-buildpackage -us -uc -b, unit tests)' \
-	build_packages || stop="packages built"
-step 'a newer version built (changelog entry; -nc, nocheck)' build_newer
-step 'dracut and linux-image-cloud-amd64 installed (INITRD=No)' \
-	kernel_dracut || stop="dracut and kernel"
-step "install: /usr/bin/hardlink is ours, util-linux's diverted, intact" \
-	install_v1 || stop="install"
-step 'libhlcore-dev: docs/example.c builds with pkg-config hlcore' \
-	dev_package
-step 'dracut runs our hardlink on its staging tree, no AF_ALG socket' \
-	dracut_run
-step "dracut's tree is linked as util-linux links it" same_as_util_linux
-step 'upgrade to the newer version keeps the diversions' upgrade
-step 'apt-get install --reinstall util-linux keeps the diversions' \
-	reinstall_util_linux
-stop=""
-step -always "remove: /usr/bin/hardlink is util-linux's again, no diversion" \
-	remove
-step -always 'the machine is as found: packages, diversions, /boot' restored
-cleaned=1
-echo "1..$n"
-echo "# $(($(date +%s) - start)) s in all"
-[ "$nfail" -eq 0 ]
+	SCR=$(mktemp -d "${TMPDIR:-/tmp}/hl-pkgtest.XXXXXX") || exit 1
+	BASE=$SCR/base		# the machine as found
+	mkdir "$BASE" "$SCR/debs1" "$SCR/debs2" "$SCR/src"
+	SRC=$SCR/src/hardlink	# dpkg-buildpackage writes the packages to $SCR/src
+	pkgs_present >"$BASE/present"
+	pkgs_versions >"$BASE/versions"
+	apt-mark showauto | sort >"$BASE/auto"
+	dpkg-divert --list | sort >"$BASE/diversions"
+	dpkg -V util-linux >"$BASE/verify" 2>&1
+	tree_state >"$BASE/tree"
+	md5sum </usr/bin/hardlink >"$BASE/hardlink.md5"
+	ls /var/cache/apt/archives/ | sort >"$BASE/cache"
+	: >"$SCR/installed"
+	: >"$SCR/removed"
+}
+
+main()
+{
+	start=$(date +%s)
+	cleaned=""
+	preflight
+	trap on_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+
+	times >"$SCR/times.start"
+	copy_tree || { echo "Bail out! cannot copy $ROOT to $SRC"; exit 1; }
+	if ! prefetch >"$SCR/prefetch.log" 2>&1; then
+		$APT update >>"$SCR/prefetch.log" 2>&1
+		if ! prefetch >>"$SCR/prefetch.log" 2>&1; then
+			(set -e; cleanup) >/dev/null 2>&1
+			cleaned=1
+			skip_all "apt-get cannot download what it needs:\
+ $(grep '^E:' "$SCR/prefetch.log" | tail -n 1)"
+		fi
+	fi
+
+	step 'build dependencies installed (apt-get build-dep)' build_deps ||
+		stop="build dependencies"
+	step 'packages built (dpkg-buildpackage -us -uc -b, unit tests)' \
+		build_packages || stop="packages built"
+	step 'a newer version built (changelog entry; -nc, nocheck)' build_newer
+	step 'dracut and linux-image-cloud-amd64 installed (INITRD=No)' \
+		kernel_dracut || stop="dracut and kernel"
+	step "install: /usr/bin/hardlink is ours, util-linux's diverted, intact" \
+		install_v1 || stop="install"
+	step 'libhlcore-dev: docs/example.c builds with pkg-config hlcore' \
+		dev_package
+	step 'dracut runs our hardlink on its staging tree, no AF_ALG socket' \
+		dracut_run
+	step "dracut's tree is linked as util-linux links it" same_as_util_linux
+	step 'upgrade to the newer version keeps the diversions' upgrade
+	step 'apt-get install --reinstall util-linux keeps the diversions' \
+		reinstall_util_linux
+	stop=""
+	step -always "remove: /usr/bin/hardlink is util-linux's again, no diversion" \
+		remove
+	step -always 'the machine is as found: packages, diversions, /boot' restored
+	cleaned=1
+	echo "1..$n"
+	times >"$SCR/times1"
+	echo "# $(($(date +%s) - start)) s in all, CPU" \
+		"$(cpu_between "$SCR/times.start" "$SCR/times1") s"
+	[ "$nfail" -eq 0 ]
+}
+
+main "$@"
+exit
