@@ -11,10 +11,16 @@
 #      UBSan: the whole suite;
 #   4. the libFuzzer targets (clang, -Dfuzz=true), side by side, each for
 #      HL_FUZZ_SECONDS (default 30) from a scratch copy of its committed
-#      corpus (fuzz/run.sh); a crash or an oracle mismatch fails it.
+#      corpus (fuzz/run.sh); a crash or an oracle mismatch fails it;
+#   5. last, tests/pkg/t-debian-package.sh: builds and installs the
+#      Debian packages, runs dracut with them, upgrades, removes them and
+#      restores the machine.  While it runs /usr/bin/hardlink is ours, not
+#      util-linux's, so it must come after every test that uses
+#      util-linux's as its reference.  It skips unless HL_PKG_TEST=1
+#      (.ci/run sets it).
 # Ends with one line "N passed, N failed" (each meson test, unit program
-# or e2e script, counts once; each fuzz target and the format check count
-# once), and exits non-zero when anything failed.  Each stage prints its
+# or e2e script, counts once; each fuzz target, the format check and the
+# package test count once), and exits non-zero when anything failed.  Each stage prints its
 # wall and CPU time.  About 15-20 minutes on a 2-core machine, package
 # installs included; the long versions of the slow scripts (kill -9,
 # signals, races, fault injection, the differential test, fuzzing) and
@@ -167,6 +173,13 @@ fuzz_targets()
 	count $?
 }
 
+# pkg_test: the package test, one count; its TAP output is shown.
+pkg_test()
+{
+	sh tests/pkg/t-debian-package.sh
+	count $?
+}
+
 [ "${HL_RUN_LIB:-0}" = 1 ] && return 0
 
 start=$(date +%s)
@@ -180,6 +193,7 @@ fi
 timed "ASan/UBSan build" asan_build &&
 	timed "ASan/UBSan suite" run_tests build-asan
 timed "fuzzing" fuzz_targets "${HL_FUZZ_SECONDS:-30}"
+timed "Debian package test" pkg_test
 cpu_now
 echo "tests/run.sh: $(($(date +%s) - start)) s in all, CPU $((cpu - cstart)) s"
 echo "$passed passed, $failed failed"
