@@ -49,7 +49,7 @@ APT="apt-get -y -q -o Dpkg::Use-Pty=0 --no-install-recommends"
 skip_all()
 {
 	echo "1..0 # SKIP $1"
-	exit 0
+	exit 77		# tests/run.sh counts it as skipped, not passed
 }
 
 # pkgs_present: "name:arch" of every package that is on the machine (in
