@@ -20,8 +20,9 @@
 #      (.ci/run sets it).
 # Ends with one line "N passed, N failed" (each meson test, unit program
 # or e2e script, counts once; each fuzz target, the format check and the
-# package test count once), and exits non-zero when anything failed.  Each stage prints its
-# wall and CPU time.  About 15-20 minutes on a 2-core machine, package
+# package test count once; a test that skipped as a whole is neither, and
+# is reported on the line before), and exits non-zero when anything
+# failed.  Each stage prints its wall and CPU time.  About 15-20 minutes on a 2-core machine, package
 # installs included; the long versions of the slow scripts (kill -9,
 # signals, races, fault injection, the differential test, fuzzing) and
 # valgrind on every script are in tests/soak/run.sh.
