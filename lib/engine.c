@@ -49,6 +49,7 @@
 #include <stdatomic.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -233,10 +234,44 @@ hl_engine_set_interrupt(struct hl_engine *e, int (*fn)(void *), void *arg)
 	e->intr_arg = arg;
 }
 
+/*
+ * The layouts of HLCORE_1 (hlcore.h, "Binary compatibility"): these
+ * structs are frozen, and struct hl_stats only grows at its end.
+ */
+_Static_assert(sizeof(struct hl_engine_opts) ==
+		   2 * sizeof(size_t) + 2 * sizeof(unsigned),
+	       "struct hl_engine_opts is frozen: add a setter instead");
+_Static_assert(sizeof(struct hl_source) == 3 * sizeof(void *) &&
+		   sizeof(struct hl_group) ==
+		       offsetof(struct hl_group, src) + sizeof(struct hl_source),
+	       "struct hl_source and struct hl_group are frozen");
+/* The counters hl_engine_stats fills, however struct hl_stats grows. */
+#define STATS_1_SIZE (offsetof(struct hl_stats, groups) + sizeof(uint64_t))
+_Static_assert(offsetof(struct hl_stats, groups) == 4 * sizeof(uint64_t),
+	       "struct hl_stats grows at its end only");
+
 void
 hl_engine_stats(const struct hl_engine *e, struct hl_stats *out)
 {
-	*out = e->st;
+	memcpy(out, &e->st, STATS_1_SIZE);
+}
+
+size_t
+hl_engine_stats2(const struct hl_engine *e, struct hl_stats *out,
+		 size_t size)
+{
+	size_t n = size < sizeof(e->st) ? size : sizeof(e->st);
+
+	memcpy(out, &e->st, n);
+	if (size > n)
+		memset((unsigned char *)out + n, 0, size - n);
+	return n;
+}
+
+unsigned
+hl_version_number(void)
+{
+	return HL_VERSION_NUMBER;
 }
 
 static int
@@ -779,12 +814,12 @@ step(struct ctx *e, struct range r)
 }
 
 static int
-setup(struct ctx *e, const struct hl_group *g, size_t *class, int *err)
+setup(struct ctx *e, const struct hl_group *g, size_t *cls, int *err)
 {
 	size_t n = g->n;
 
 	e->g = g;
-	e->cls = class;
+	e->cls = cls;
 	e->err = err;
 	e->nopen = 0;
 	e->nstack = 0;
@@ -801,7 +836,7 @@ setup(struct ctx *e, const struct hl_group *g, size_t *class, int *err)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		e->idx[i] = i;
-		class[i] = HL_NOCLASS;
+		cls[i] = HL_NOCLASS;
 	}
 	return 0;
 }
@@ -826,16 +861,16 @@ teardown(struct ctx *e)
 }
 
 static int
-classify_one(struct ctx *e, const struct hl_group *g, size_t *class,
+classify_one(struct ctx *e, const struct hl_group *g, size_t *cls,
 	     int *err)
 {
 	int rc;
 
 	if (!g->n)
 		return 0;
-	rc = setup(e, g, class, err);
+	rc = setup(e, g, cls, err);
 	if (rc == 0 && g->n == 1)
-		class[0] = 0;
+		cls[0] = 0;
 	else if (rc == 0)
 		rc = push(e, (struct range){0, g->n, 0, g->size, 0, R_TAIL});
 	while (rc == 0 && e->nstack) {
@@ -849,7 +884,7 @@ classify_one(struct ctx *e, const struct hl_group *g, size_t *class,
 		for (size_t i = 0; i < g->n; i++) {
 			err[i] = e->mem[i].err;
 			if (err[i])
-				class[i] = HL_NOCLASS;
+				cls[i] = HL_NOCLASS;
 		}
 	}
 	teardown(e);
@@ -866,7 +901,7 @@ arm(struct hl_engine *e, struct ctx *c, struct pool *pool)
 
 int
 hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
-		   size_t *class, int *err)
+		   size_t *cls, int *err)
 {
 	struct ctx *c = &e->ctx[0];
 	int rc;
@@ -875,7 +910,7 @@ hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
 	/* one group: the other threads help by reading its members */
 	if (e->nctx > 1 && g->n >= PARALLEL_MEMBERS)
 		c->pool = engine_pool(e);
-	rc = classify_one(c, g, class, err);
+	rc = classify_one(c, g, cls, err);
 	e->st.groups++;
 	ctx_collect(e, c);
 	return rc;
@@ -895,7 +930,7 @@ hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
 struct batchjob {
 	struct hl_engine *e;
 	const struct hl_group *g;
-	size_t *const *class;
+	size_t *const *cls;
 	int *const *err;
 	const size_t *small;
 	_Atomic int rc;
@@ -926,7 +961,7 @@ batch_one(void *arg, size_t item, unsigned worker)
 
 	if (atomic_load(&j->rc))
 		return;
-	rc = classify_one(&j->e->ctx[worker], &j->g[i], j->class[i],
+	rc = classify_one(&j->e->ctx[worker], &j->g[i], j->cls[i],
 			  j->err[i]);
 	if (rc < 0)
 		atomic_store(&j->rc, rc);
@@ -934,10 +969,10 @@ batch_one(void *arg, size_t item, unsigned worker)
 
 int
 hl_engine_classify_batch(struct hl_engine *e, size_t n,
-			 const struct hl_group *groups, size_t *const *class,
+			 const struct hl_group *groups, size_t *const *cls,
 			 int *const *err)
 {
-	struct batchjob j = {e, groups, class, err, NULL, 0};
+	struct batchjob j = {e, groups, cls, err, NULL, 0};
 	struct pool *pool = NULL;
 	size_t *small, nsmall = 0, members = 0;
 	int rc = 0;
@@ -950,7 +985,7 @@ hl_engine_classify_batch(struct hl_engine *e, size_t n,
 
 	if (!pool) {
 		for (size_t i = 0; i < n && rc == 0; i++)
-			rc = hl_engine_classify(e, &groups[i], class[i], err[i]);
+			rc = hl_engine_classify(e, &groups[i], cls[i], err[i]);
 		return rc;
 	}
 	small = malloc(n * sizeof(*small));
@@ -970,7 +1005,7 @@ hl_engine_classify_batch(struct hl_engine *e, size_t n,
 		ctx_collect(e, &e->ctx[t]);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (is_big(&groups[i]))
-			rc = hl_engine_classify(e, &groups[i], class[i], err[i]);
+			rc = hl_engine_classify(e, &groups[i], cls[i], err[i]);
 	}
 	free(small);
 	return rc;

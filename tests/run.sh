@@ -16,7 +16,7 @@
 set -u
 cd "$(dirname "$0")/.."
 
-pkgs="meson ninja-build gcc clang libclang-rt-14-dev pkg-config
+pkgs="meson ninja-build gcc g++ clang libclang-rt-14-dev pkg-config
       libxxhash-dev libcmocka-dev valgrind strace attr acl libcap2-bin
       python3 jq e2fsprogs util-linux tmux btrfs-progs xfsprogs"
 need=""
@@ -105,14 +105,16 @@ gcc_suites()
 
 asan_suite()
 {
-	CC=clang setup_build build-asan "" -Db_sanitize=address,undefined \
+	CC=clang CXX=clang++ setup_build build-asan "" \
+		-Db_sanitize=address,undefined \
 		-Db_lundef=false -Dbuildtype=debug || return
 	timed "ASan/UBSan suite" run_tests build-asan
 }
 
 fuzz_targets()
 {
-	CC=clang setup_build build-fuzz "fuzz/fuzz_engine fuzz/fuzz_size" \
+	CC=clang CXX=clang++ setup_build build-fuzz \
+		"fuzz/fuzz_engine fuzz/fuzz_size" \
 		-Dfuzz=true || return
 	for t in engine size; do
 		if sh fuzz/run.sh build-fuzz "${HL_FUZZ_SECONDS:-45}" "$t"; then
