@@ -192,9 +192,9 @@ test_stats2_sizes(void **state)
 
 	/* a newer caller: counters this library lacks read as 0 */
 	memset(buf, 0xa5, sizeof(buf));
-	assert_int_equal(hl_engine_stats2(e, (struct hl_stats *)(void *)buf,
-					  sizeof(buf)),
-			 sizeof(struct hl_stats));
+	assert_int_equal(
+	    hl_engine_stats2(e, (struct hl_stats *)(void *)buf, sizeof(buf)),
+	    sizeof(struct hl_stats));
 	assert_memory_equal(buf, &st, sizeof(st));
 	for (size_t i = sizeof(st); i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0);

@@ -290,8 +290,7 @@ books_reset(struct books *bk)
  * exceeds it (hlcore.h).
  */
 static void
-check_books(const char *what, struct books *bk,
-	    const struct hl_engine_opts *o)
+check_books(const char *what, struct books *bk, const struct hl_engine_opts *o)
 {
 	unsigned max_open = o->max_open ? o->max_open : 256;
 	unsigned threads = o->threads > 1 ? o->threads : 1;
@@ -382,8 +381,8 @@ fill_group(struct tgroup *g, enum errors errors)
 	}
 	for (size_t k = 0; k < 3; k++)
 		moff[k] = rnd_below(len);
-	if (n > 2 && (errors == E_ALWAYS ||
-		      (errors == E_SOME && rnd_below(4) == 0))) {
+	if (n > 2 &&
+	    (errors == E_ALWAYS || (errors == E_SOME && rnd_below(4) == 0))) {
 		victim = 1 + rnd_below(n - 1);
 		partner = rnd_below(victim);
 	}
@@ -413,8 +412,8 @@ fill_group(struct tgroup *g, enum errors errors)
 			continue;
 		}
 		member_set(m, buf, len);
-		if (i == failer || (errors == E_SOME && n > 1 &&
-				    i != partner && rnd_below(5) == 0))
+		if (i == failer || (errors == E_SOME && n > 1 && i != partner &&
+				    rnd_below(5) == 0))
 			m->fail = fails[rnd_below(NELEM(fails))];
 	}
 	for (size_t t = 0; t < 3; t++)
@@ -481,7 +480,8 @@ set_seal(struct set *s)
 	for (size_t k = 0; k < s->ng; k++) {
 		struct tgroup *g = &s->g[k];
 
-		s->hg[k] = (struct hl_group){g->n, g->size, {t_open, t_close, g}};
+		s->hg[k] =
+		    (struct hl_group){g->n, g->size, {t_open, t_close, g}};
 		s->cls[k] = g->cls;
 		s->err[k] = g->err;
 		expect(g);
@@ -691,8 +691,9 @@ test_batch_mixed(void **state)
 			char what[64];
 
 			assert_non_null(e);
-			snprintf(what, sizeof(what), "batch, threads %u, "
-				 "max_open %u", o.threads, o.max_open);
+			snprintf(what, sizeof(what),
+				 "batch, threads %u, max_open %u", o.threads,
+				 o.max_open);
 			meet_init(&small, o.threads);
 			for (size_t k = 0; k < s.ng; k++) {
 				if (!is_big(&s.g[k])) {
