@@ -235,25 +235,45 @@ hl_engine_set_interrupt(struct hl_engine *e, int (*fn)(void *), void *arg)
 }
 
 /*
- * The layouts of HLCORE_1 (hlcore.h, "Binary compatibility"): these
- * structs are frozen, and struct hl_stats only grows at its end.
+ * The layouts of HLCORE_1 as 1.0 shipped them (hlcore.h, "Binary
+ * compatibility"): hl_engine_opts, hl_source and hl_group are frozen,
+ * and hl_stats grows at its end only; hl_engine_stats fills a stats_1.
  */
-_Static_assert(sizeof(struct hl_engine_opts) ==
-		   2 * sizeof(size_t) + 2 * sizeof(unsigned),
+struct opts_1 {
+	size_t io_size, mem_limit;
+	unsigned max_open, threads;
+};
+struct source_1 {
+	int (*open)(void *, size_t);
+	void (*close)(void *, size_t, int);
+	void *cookie;
+};
+struct group_1 {
+	size_t n;
+	uint64_t size;
+	struct source_1 src;
+};
+struct stats_1 {
+	uint64_t bytes_read, files_opened, reads, hash_passes, groups;
+};
+_Static_assert(sizeof(struct hl_engine_opts) == sizeof(struct opts_1) &&
+		   offsetof(struct hl_engine_opts, threads) ==
+		       offsetof(struct opts_1, threads),
 	       "struct hl_engine_opts is frozen: add a setter instead");
-_Static_assert(sizeof(struct hl_source) == 3 * sizeof(void *) &&
-		   sizeof(struct hl_group) ==
-		       offsetof(struct hl_group, src) + sizeof(struct hl_source),
+_Static_assert(sizeof(struct hl_group) == sizeof(struct group_1) &&
+		   sizeof(struct hl_source) == sizeof(struct source_1) &&
+		   offsetof(struct hl_group, src) ==
+		       offsetof(struct group_1, src),
 	       "struct hl_source and struct hl_group are frozen");
-/* The counters hl_engine_stats fills, however struct hl_stats grows. */
-#define STATS_1_SIZE (offsetof(struct hl_stats, groups) + sizeof(uint64_t))
-_Static_assert(offsetof(struct hl_stats, groups) == 4 * sizeof(uint64_t),
+_Static_assert(sizeof(struct hl_stats) >= sizeof(struct stats_1) &&
+		   offsetof(struct hl_stats, groups) ==
+		       offsetof(struct stats_1, groups),
 	       "struct hl_stats grows at its end only");
 
 void
 hl_engine_stats(const struct hl_engine *e, struct hl_stats *out)
 {
-	memcpy(out, &e->st, STATS_1_SIZE);
+	memcpy(out, &e->st, sizeof(struct stats_1));
 }
 
 size_t
