@@ -9,12 +9,14 @@
  * files; hardlink groups them by size first).  For each file after the
  * first of its class, prints "FILE: same as FIRST"; for a file that could
  * not be read, "FILE: REASON".  Exit status 0, or 1 on an error.
+ *
+ * Needs libhlcore 1.1 (hl_strerror); with 1.0, use strerror(-err) and
+ * test for -HL_ECHANGED yourself.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,7 +47,7 @@ main(int argc, char **argv)
 	struct hl_group g = {0};
 	struct hl_engine *e;
 	struct stat st;
-	size_t n = argc > 1 ? (size_t)argc - 1 : 0, *class;
+	size_t n = argc > 1 ? (size_t)argc - 1 : 0, *cls;
 	int *err, rc, status = 0;
 
 	if (n == 0) {
@@ -67,31 +69,30 @@ main(int argc, char **argv)
 	g.n = n;
 	g.src = (struct hl_source){open_member, close_member, argv + 1};
 
-	class = malloc(n * sizeof(*class));
+	cls = malloc(n * sizeof(*cls));
 	err = malloc(n * sizeof(*err));
 	e = hl_engine_new(&eo);
-	if (!class || !err || !e) {
+	if (!cls || !err || !e) {
 		perror("hlcore");
 		return 1;
 	}
-	rc = hl_engine_classify(e, &g, class, err);
+	rc = hl_engine_classify(e, &g, cls, err);
 	if (rc < 0) {
-		fprintf(stderr, "hlcore: %s\n", strerror(-rc));
+		fprintf(stderr, "hlcore: %s\n", hl_strerror(rc));
 		status = 1;
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (class[i] == HL_NOCLASS) {
-			printf("%s: %s\n", argv[i + 1],
-			       err[i] == -HL_ECHANGED ? "changed while read"
-						      : strerror(-err[i]));
+		if (cls[i] == HL_NOCLASS) {
+			/* "File changed while it was read", "Permission denied" */
+			printf("%s: %s\n", argv[i + 1], hl_strerror(err[i]));
 			status = 1;
-		} else if (class[i] != i) {
+		} else if (cls[i] != i) {
 			printf("%s: same as %s\n", argv[i + 1],
-			       argv[class[i] + 1]);
+			       argv[cls[i] + 1]);
 		}
 	}
 	hl_engine_free(e);
 	free(err);
-	free(class);
+	free(cls);
 	return status;
 }

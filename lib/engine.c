@@ -49,6 +49,7 @@
 #include <stdatomic.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -235,10 +236,64 @@ hl_engine_set_interrupt(struct hl_engine *e, int (*fn)(void *), void *arg)
 	e->intr_arg = arg;
 }
 
+/*
+ * The layouts of HLCORE_1 as 1.0 shipped them (hlcore.h, "Binary
+ * compatibility"): hl_engine_opts, hl_source and hl_group are frozen,
+ * and hl_stats grows at its end only; hl_engine_stats fills a stats_1.
+ */
+struct opts_1 {
+	size_t io_size, mem_limit;
+	unsigned max_open, threads;
+};
+struct source_1 {
+	int (*open)(void *, size_t);
+	void (*close)(void *, size_t, int);
+	void *cookie;
+};
+struct group_1 {
+	size_t n;
+	uint64_t size;
+	struct source_1 src;
+};
+struct stats_1 {
+	uint64_t bytes_read, files_opened, reads, hash_passes, groups;
+};
+_Static_assert(sizeof(struct hl_engine_opts) == sizeof(struct opts_1) &&
+		   offsetof(struct hl_engine_opts, threads) ==
+		       offsetof(struct opts_1, threads),
+	       "struct hl_engine_opts is frozen: add a setter instead");
+_Static_assert(sizeof(struct hl_group) == sizeof(struct group_1) &&
+		   sizeof(struct hl_source) == sizeof(struct source_1) &&
+		   offsetof(struct hl_group, src) ==
+		       offsetof(struct group_1, src),
+	       "struct hl_source and struct hl_group are frozen");
+_Static_assert(sizeof(struct hl_stats) >= sizeof(struct stats_1) &&
+		   offsetof(struct hl_stats, groups) ==
+		       offsetof(struct stats_1, groups),
+	       "struct hl_stats grows at its end only");
+
 void
 hl_engine_stats(const struct hl_engine *e, struct hl_stats *out)
 {
-	*out = e->st;
+	memcpy(out, &e->st, sizeof(struct stats_1));
+}
+
+size_t
+hl_engine_stats2(const struct hl_engine *e, struct hl_stats *out,
+		 size_t size)
+{
+	size_t n = size < sizeof(e->st) ? size : sizeof(e->st);
+
+	memcpy(out, &e->st, n);
+	if (size > n)
+		memset((unsigned char *)out + n, 0, size - n);
+	return n;
+}
+
+unsigned
+hl_version_number(void)
+{
+	return HL_VERSION_NUMBER;
 }
 
 static int
@@ -781,12 +836,12 @@ step(struct ctx *e, struct range r)
 }
 
 static int
-setup(struct ctx *e, const struct hl_group *g, size_t *class, int *err)
+setup(struct ctx *e, const struct hl_group *g, size_t *cls, int *err)
 {
 	size_t n = g->n;
 
 	e->g = g;
-	e->cls = class;
+	e->cls = cls;
 	e->err = err;
 	e->nopen = 0;
 	e->nstack = 0;
@@ -803,7 +858,7 @@ setup(struct ctx *e, const struct hl_group *g, size_t *class, int *err)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		e->idx[i] = i;
-		class[i] = HL_NOCLASS;
+		cls[i] = HL_NOCLASS;
 	}
 	return 0;
 }
@@ -828,16 +883,16 @@ teardown(struct ctx *e)
 }
 
 static int
-classify_one(struct ctx *e, const struct hl_group *g, size_t *class,
+classify_one(struct ctx *e, const struct hl_group *g, size_t *cls,
 	     int *err)
 {
 	int rc;
 
 	if (!g->n)
 		return 0;
-	rc = setup(e, g, class, err);
+	rc = setup(e, g, cls, err);
 	if (rc == 0 && g->n == 1)
-		class[0] = 0;
+		cls[0] = 0;
 	else if (rc == 0)
 		rc = push(e, (struct range){0, g->n, 0, g->size, 0, R_TAIL});
 	while (rc == 0 && e->nstack) {
@@ -851,7 +906,7 @@ classify_one(struct ctx *e, const struct hl_group *g, size_t *class,
 		for (size_t i = 0; i < g->n; i++) {
 			err[i] = e->mem[i].err;
 			if (err[i])
-				class[i] = HL_NOCLASS;
+				cls[i] = HL_NOCLASS;
 		}
 	}
 	teardown(e);
@@ -868,7 +923,7 @@ arm(struct hl_engine *e, struct ctx *c, struct pool *pool)
 
 int
 hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
-		   size_t *class, int *err)
+		   size_t *cls, int *err)
 {
 	struct ctx *c = &e->ctx[0];
 	int rc;
@@ -877,7 +932,7 @@ hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
 	/* one group: the other threads help by reading its members */
 	if (e->nctx > 1 && g->n >= PARALLEL_MEMBERS)
 		c->pool = engine_pool(e);
-	rc = classify_one(c, g, class, err);
+	rc = classify_one(c, g, cls, err);
 	e->st.groups++;
 	ctx_collect(e, c);
 	return rc;
@@ -897,7 +952,7 @@ hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
 struct batchjob {
 	struct hl_engine *e;
 	const struct hl_group *g;
-	size_t *const *class;
+	size_t *const *cls;
 	int *const *err;
 	const size_t *small;
 	_Atomic int rc;
@@ -928,7 +983,7 @@ batch_one(void *arg, size_t item, unsigned worker)
 
 	if (atomic_load(&j->rc))
 		return;
-	rc = classify_one(&j->e->ctx[worker], &j->g[i], j->class[i],
+	rc = classify_one(&j->e->ctx[worker], &j->g[i], j->cls[i],
 			  j->err[i]);
 	if (rc < 0)
 		atomic_store(&j->rc, rc);
@@ -936,10 +991,10 @@ batch_one(void *arg, size_t item, unsigned worker)
 
 int
 hl_engine_classify_batch(struct hl_engine *e, size_t n,
-			 const struct hl_group *groups, size_t *const *class,
+			 const struct hl_group *groups, size_t *const *cls,
 			 int *const *err)
 {
-	struct batchjob j = {e, groups, class, err, NULL, 0};
+	struct batchjob j = {e, groups, cls, err, NULL, 0};
 	struct pool *pool = NULL;
 	size_t *small, nsmall = 0, members = 0;
 	int rc = 0;
@@ -952,7 +1007,7 @@ hl_engine_classify_batch(struct hl_engine *e, size_t n,
 
 	if (!pool) {
 		for (size_t i = 0; i < n && rc == 0; i++)
-			rc = hl_engine_classify(e, &groups[i], class[i], err[i]);
+			rc = hl_engine_classify(e, &groups[i], cls[i], err[i]);
 		return rc;
 	}
 	small = malloc(n * sizeof(*small));
@@ -972,7 +1027,7 @@ hl_engine_classify_batch(struct hl_engine *e, size_t n,
 		ctx_collect(e, &e->ctx[t]);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (is_big(&groups[i]))
-			rc = hl_engine_classify(e, &groups[i], class[i], err[i]);
+			rc = hl_engine_classify(e, &groups[i], cls[i], err[i]);
 	}
 	free(small);
 	return rc;

@@ -32,7 +32,7 @@
 set -u
 [ "${HL_RUN_LIB:-0}" = 1 ] || cd "$(dirname "$0")/.." || exit 1
 
-pkgs="meson ninja-build gcc clang libclang-rt-14-dev pkg-config
+pkgs="meson ninja-build gcc g++ clang libclang-rt-14-dev pkg-config
       libxxhash-dev libcmocka-dev valgrind strace attr acl libcap2-bin
       python3 jq e2fsprogs util-linux tmux btrfs-progs xfsprogs
       clang-format"
@@ -160,7 +160,8 @@ format_check()
 # the same checks), UBSan's checks kept by -fno-sanitize-recover below.
 asan_build()
 {
-	CC=clang setup_build build-asan "" -Db_sanitize=address,undefined \
+	CC=clang CXX=clang++ setup_build build-asan "" \
+		-Db_sanitize=address,undefined \
 		-Db_lundef=false -Doptimization=1 -Ddebug=true
 }
 
@@ -168,7 +169,8 @@ asan_build()
 # each counted once.
 fuzz_targets()
 {
-	CC=clang setup_build build-fuzz "fuzz/fuzz_engine fuzz/fuzz_size" \
+	CC=clang CXX=clang++ setup_build build-fuzz \
+		"fuzz/fuzz_engine fuzz/fuzz_size" \
 		-Dfuzz=true || return
 	sh fuzz/run.sh build-fuzz "$1" engine &
 	pe=$!

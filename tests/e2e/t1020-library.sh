@@ -72,26 +72,30 @@ expect_success 'meson install: binary, man page, header, library, pkg-config fil
 		"usr/local/include/hlcore.h" \
 		"usr/local/lib/LIBDIR/libhlcore.so" \
 		"usr/local/lib/LIBDIR/libhlcore.so.1" \
-		"usr/local/lib/LIBDIR/libhlcore.so.1.0.0" \
+		"usr/local/lib/LIBDIR/libhlcore.so.1.1.0" \
 		"usr/local/lib/LIBDIR/pkgconfig/hlcore.pc" \
 		"usr/local/share/man/man1/hardlink.1" | sort >want &&
 	{ cmp -s want norm || { diff -u want norm; exit 1; }; } &&
 	cmp -s root/usr/local/include/hlcore.h "$SRC/include/hlcore.h" &&
 	cmp -s root/usr/local/share/man/man1/hardlink.1 "$SRC/man/hardlink.1" &&
 	[ "$(readlink "$LIBDIR/libhlcore.so")" = libhlcore.so.1 ] &&
-	[ "$(readlink "$LIBDIR/libhlcore.so.1")" = libhlcore.so.1.0.0 ]
+	[ "$(readlink "$LIBDIR/libhlcore.so.1")" = libhlcore.so.1.1.0 ]
 '
 
-expect_success 'the library: soname libhlcore.so.1, only hl_* exported, all at HLCORE_1' '
+# The functions of 1.0 stay at HLCORE_1, so that programs built against
+# 1.0 keep running; those added in 1.1 are at HLCORE_1.1.
+expect_success 'the library: soname libhlcore.so.1, only hl_* exported, at HLCORE_1 and HLCORE_1.1' '
 	install &&
-	readelf -d "$LIBDIR/libhlcore.so.1.0.0" | grep -q "SONAME.*\\[libhlcore\\.so\\.1\\]" &&
-	nm -D --defined-only "$LIBDIR/libhlcore.so.1.0.0" | awk "{print \$NF}" |
-		grep -v "^HLCORE_1\$" | sort >syms &&
+	readelf -d "$LIBDIR/libhlcore.so.1.1.0" | grep -q "SONAME.*\\[libhlcore\\.so\\.1\\]" &&
+	nm -D --defined-only "$LIBDIR/libhlcore.so.1.1.0" | awk "{print \$NF}" |
+		grep -v "^HLCORE_1\\(\\.1\\)\\{0,1\\}\$" | sort >syms &&
 	printf "%s\n" hl_engine_classify@@HLCORE_1 hl_engine_classify_batch@@HLCORE_1 \
 		hl_engine_free@@HLCORE_1 hl_engine_new@@HLCORE_1 \
-		hl_engine_set_interrupt@@HLCORE_1 hl_engine_stats@@HLCORE_1 | sort >want &&
+		hl_engine_set_interrupt@@HLCORE_1 hl_engine_stats@@HLCORE_1 \
+		hl_engine_stats2@@HLCORE_1.1 hl_strerror@@HLCORE_1.1 \
+		hl_version_number@@HLCORE_1.1 | sort >want &&
 	{ cmp -s want syms || { diff -u want syms; exit 1; }; } &&
-	grep -o "hl_[a-z_]*(" "$SRC/include/hlcore.h" | tr -d "(" | sort -u >api &&
+	grep -o "hl_[a-z0-9_]*(" "$SRC/include/hlcore.h" | tr -d "(" | sort -u >api &&
 	sed "s/@@.*//" syms | sort -u >exported &&
 	cmp -s api exported
 '
@@ -127,6 +131,36 @@ expect_success 'the example: files of another size refused; two classes of two' 
 	[ ! -s err ] &&
 	printf "%s\\n" "d: same as a" "e: same as c" >want &&
 	cmp -s want out
+'
+
+# What the loader is asked for: a program that calls only functions of
+# 1.0 needs HLCORE_1 alone (so it runs on libhlcore 1.0 as well); the
+# example calls hl_strerror and needs HLCORE_1.1 too.
+expect_success 'version needs: HLCORE_1 for the 1.0 functions, HLCORE_1.1 for the new ones' '
+	install &&
+	build_example &&
+	cat >old.c <<-EOF &&
+	#include <hlcore.h>
+	int main(void)
+	{
+		struct hl_engine_opts o = {0};
+		struct hl_engine *e = hl_engine_new(&o);
+		struct hl_stats st;
+
+		if (e)
+			hl_engine_stats(e, &st);
+		hl_engine_free(e);
+		return 0;
+	}
+	EOF
+	$CC_CMD $SANFLAGS -Wall -Wextra -Werror -o old old.c $(pc --cflags --libs hlcore) &&
+	readelf -V old | sed -n "s/.*Name: \\(HLCORE[^ ]*\\).*/\\1/p" | sort -u >got &&
+	echo HLCORE_1 >want &&
+	{ cmp -s want got || { diff -u want got; exit 1; }; } &&
+	readelf -V example | sed -n "s/.*Name: \\(HLCORE[^ ]*\\).*/\\1/p" | sort -u >got &&
+	printf "%s\\n" HLCORE_1 HLCORE_1.1 >want &&
+	{ cmp -s want got || { diff -u want got; exit 1; }; } &&
+	LD_LIBRARY_PATH="$LIBDIR" wrapped ./old
 '
 
 expect_success 'an internal function of the engine does not link' '
