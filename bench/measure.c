@@ -31,14 +31,16 @@
 static pid_t child;
 static volatile sig_atomic_t killed;
 
-static void on_alarm(int sig)
+static void
+on_alarm(int sig)
 {
 	(void)sig;
 	killed = 1;
 	kill(-child, SIGKILL);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	const char *dir = NULL, *out = "/dev/null";
 	double limit = 0;
@@ -46,14 +48,22 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "+d:o:t:")) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'o': out = optarg; break;
-		case 't': limit = atof(optarg); break;
-		default: return 2;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 't':
+			limit = atof(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: measure [-d DIR] [-o OUT] [-t SECONDS] -- COMMAND [ARG...]\n");
+		fprintf(stderr,
+			"usage: measure [-d DIR] [-o OUT] [-t SECONDS] -- COMMAND [ARG...]\n");
 		return 2;
 	}
 	if (dir && chdir(dir) != 0) {
@@ -87,9 +97,11 @@ int main(int argc, char **argv)
 	}
 	setpgid(child, child);
 	if (limit > 0) {
-		struct sigaction sa = { .sa_handler = on_alarm };
+		struct sigaction sa = {.sa_handler = on_alarm};
 		sigaction(SIGALRM, &sa, NULL);
-		struct itimerval it = { .it_value = { (time_t)limit, (long)((limit - (time_t)limit) * 1e6) } };
+		struct itimerval it = {
+			.it_value = {(time_t)limit,
+				     (long)((limit - (time_t)limit) * 1e6)}};
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
 	siginfo_t si;
@@ -99,7 +111,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	struct itimerval off = { 0 };
+	struct itimerval off = {0};
 	setitimer(ITIMER_REAL, &off, NULL);
 
 	char path[64], line[128];
@@ -117,12 +129,13 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	wait4(child, &status, 0, &ru);
 	if (killed)
-		kill(-child, SIGKILL);	/* anything left in its group */
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		kill(-child, SIGKILL); /* anything left in its group */
+	int code = WIFEXITED(status) ? WEXITSTATUS(status)
+				     : 128 + WTERMSIG(status);
 	printf("%.6f %.6f %.6f %ld %lld %lld %d %d\n",
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
 	       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
-	       ru.ru_maxrss, rchar, read_bytes, code, (int)killed);
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss,
+	       rchar, read_bytes, code, (int)killed);
 	return 0;
 }

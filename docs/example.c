@@ -43,7 +43,7 @@ close_member(void *cookie, size_t i, int fd)
 int
 main(int argc, char **argv)
 {
-	struct hl_engine_opts eo = {0};	/* defaults: 1 MiB reads, 64 MiB */
+	struct hl_engine_opts eo = {0}; /* defaults: 1 MiB reads, 64 MiB */
 	struct hl_group g = {0};
 	struct hl_engine *e;
 	struct stat st;
@@ -83,7 +83,8 @@ main(int argc, char **argv)
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (cls[i] == HL_NOCLASS) {
-			/* "File changed while it was read", "Permission denied" */
+			/* "File changed while it was read", "Permission denied"
+			 */
 			printf("%s: %s\n", argv[i + 1], hl_strerror(err[i]));
 			status = 1;
 		} else if (cls[i] != i) {

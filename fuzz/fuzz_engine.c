@@ -183,10 +183,10 @@ check_group(const struct files *f, const size_t *cls, const int *err,
 			continue;
 		}
 		if (len[b] != total) {
-			check(
-			    (cls[i] == HL_NOCLASS && err[i] == -HL_ECHANGED) ||
-				(cls[i] == i && err[i] == 0),
-			    "a member of another size classed");
+			check((cls[i] == HL_NOCLASS &&
+			       err[i] == -HL_ECHANGED) ||
+				      (cls[i] == i && err[i] == 0),
+			      "a member of another size classed");
 			continue;
 		}
 		check(err[i] == 0, "an error on a readable member");
@@ -198,8 +198,9 @@ check_group(const struct files *f, const size_t *cls, const int *err,
 	for (size_t i = 0; i < f->n; i++) {
 		if (cls[i] != HL_NOCLASS && cls[i] != i)
 			check(cls[i] < f->n &&
-				  len[file_of(f, cls[i])] == total &&
-				  len[file_of(f, i)] == total && !err[cls[i]],
+				      len[file_of(f, cls[i])] == total &&
+				      len[file_of(f, i)] == total &&
+				      !err[cls[i]],
 			      "a class joins members of different sizes");
 	}
 }
@@ -253,8 +254,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 1; i < nfiles; i++) {
 		const uint8_t *r = data + HDR + 4 * (i - 1);
 		size_t src = r[0] % i;
-		size_t pos =
-		    (size_t)((uint64_t)(r[1] | r[2] << 8) * total >> 16);
+		size_t pos = (size_t)((uint64_t)(r[1] | r[2] << 8) * total >>
+				      16);
 
 		buf[i] = malloc(total + 128);
 		check(buf[i] != NULL, "malloc");
@@ -311,8 +312,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cls[k] = malloc(n * sizeof(*cls[k]));
 		err[k] = malloc(n * sizeof(*err[k]));
 		check(f[k].open && f[k].opens && cls[k] && err[k], "malloc");
-		g[k] =
-		    (struct hl_group){n, total, {src_open, src_close, &f[k]}};
+		g[k] = (struct hl_group){
+			n, total, {src_open, src_close, &f[k]}};
 	}
 
 	e = hl_engine_new(&o);

@@ -79,7 +79,7 @@ extern "C" {
 #define HL_VERSION_MAJOR 1
 #define HL_VERSION_MINOR 1
 #define HL_VERSION_PATCH 0
-#define HL_VERSION_NUMBER                                                   \
+#define HL_VERSION_NUMBER                                                      \
 	(HL_VERSION_MAJOR * 10000 + HL_VERSION_MINOR * 100 + HL_VERSION_PATCH)
 #define HL_VERSION_STRING "1.1.0"
 
@@ -146,8 +146,8 @@ struct hl_source {
 
 /* Frozen (HLCORE_1). */
 struct hl_group {
-	size_t n;		/* members, at least 1 */
-	uint64_t size;		/* the size every member must have */
+	size_t n;      /* members, at least 1 */
+	uint64_t size; /* the size every member must have */
 	struct hl_source src;
 };
 
@@ -156,11 +156,11 @@ struct hl_group {
  * hl_engine_stats2() to get the counters added after HLCORE_1.
  */
 struct hl_stats {
-	uint64_t bytes_read;	/* bytes returned by read calls */
-	uint64_t files_opened;	/* successful open() callbacks */
-	uint64_t reads;		/* read calls */
-	uint64_t hash_passes;	/* blocks read twice over budget, see engine.c */
-	uint64_t groups;	/* groups classified */
+	uint64_t bytes_read;   /* bytes returned by read calls */
+	uint64_t files_opened; /* successful open() callbacks */
+	uint64_t reads;	       /* read calls */
+	uint64_t hash_passes;  /* blocks read twice over budget, see engine.c */
+	uint64_t groups;       /* groups classified */
 };
 
 /* Returns a new engine, or NULL with errno set. */
@@ -224,8 +224,8 @@ HL_API void hl_engine_stats(const struct hl_engine *e, struct hl_stats *out);
  * filled with its counters: the smaller of size and its own
  * sizeof(struct hl_stats).
  */
-HL_API size_t hl_engine_stats2(const struct hl_engine *e,
-			       struct hl_stats *out, size_t size);
+HL_API size_t hl_engine_stats2(const struct hl_engine *e, struct hl_stats *out,
+			       size_t size);
 
 /*
  * Since 1.1 (HLCORE_1.1).  The version of the library the program runs

@@ -71,18 +71,18 @@
 #define STEP_BYTES (32u << 20)
 
 struct member {
-	uint64_t off;	/* bytes read and found equal so far */
-	int fd;		/* held descriptor, or -1 */
-	int err;	/* negative errno once failed */
-	int at_eof;	/* the last read proved the end of the file */
+	uint64_t off; /* bytes read and found equal so far */
+	int fd;	      /* held descriptor, or -1 */
+	int err;      /* negative errno once failed */
+	int at_eof;   /* the last read proved the end of the file */
 };
 
 /* A contiguous range of the index array that is still being refined. */
 struct range {
 	size_t start, len;
-	uint64_t off;		/* members are equal in [0, off) ... */
-	uint64_t end;		/* ... and in [end, size): read from off to end */
-	unsigned steps;		/* blocks read so far: drives block growth */
+	uint64_t off;	/* members are equal in [0, off) ... */
+	uint64_t end;	/* ... and in [end, size): read from off to end */
+	unsigned steps; /* blocks read so far: drives block growth */
 	unsigned flags;
 };
 
@@ -95,30 +95,30 @@ enum range_flags {
 
 struct keyed {
 	uint64_t hash;
-	size_t pos;	/* slot in the range, then member index */
-	size_t label;	/* sub-class number */
-	int rep;	/* first member of its label */
+	size_t pos;   /* slot in the range, then member index */
+	size_t label; /* sub-class number */
+	int rep;      /* first member of its label */
 };
 
 /* The working state of one thread classifying one group at a time. */
 struct ctx {
 	const struct hl_engine_opts *o;
-	unsigned max_open;	/* this context's share of descriptors */
-	struct pool *pool;	/* parallel reads inside a group, or NULL */
+	unsigned max_open; /* this context's share of descriptors */
+	struct pool *pool; /* parallel reads inside a group, or NULL */
 	int (*intr)(void *);
 	void *intr_arg;
 
 	_Atomic uint64_t bytes_read, reads, files_opened;
 	uint64_t hash_passes;
 	_Atomic unsigned nopen;
-	unsigned reserve;	/* transient opens that may run at once */
+	unsigned reserve; /* transient opens that may run at once */
 
 	/* per classify call */
 	const struct hl_group *g;
 	struct member *mem;
 	size_t *idx;
 	struct keyed *keys;
-	uint64_t *hashes;	/* per slot of the range being read */
+	uint64_t *hashes; /* per slot of the range being read */
 	size_t *cls;
 	size_t *scratch;
 	int *err;
@@ -126,7 +126,7 @@ struct ctx {
 	struct range *stack;
 	size_t nstack, capstack;
 
-	unsigned char *buf;	/* len x block bytes */
+	unsigned char *buf; /* len x block bytes */
 	size_t bufsz;
 };
 
@@ -135,8 +135,8 @@ struct hl_engine {
 	struct hl_stats st;
 	int (*intr)(void *);
 	void *intr_arg;
-	struct pool *pool;	/* NULL with one thread */
-	struct ctx *ctx;	/* one per thread; ctx[0] is the caller's */
+	struct pool *pool; /* NULL with one thread */
+	struct ctx *ctx;   /* one per thread; ctx[0] is the caller's */
 	unsigned nctx;
 };
 
@@ -197,9 +197,9 @@ hl_engine_new(const struct hl_engine_opts *opts)
 	}
 	/* workers classify small groups with little memory each */
 	share = e->o.max_open / e->nctx;
-	ctx_init(&e->ctx[0], e, e->nctx > 1 ? e->o.max_open - share *
-						      (e->nctx - 1)
-					   : e->o.max_open);
+	ctx_init(&e->ctx[0], e,
+		 e->nctx > 1 ? e->o.max_open - share * (e->nctx - 1)
+			     : e->o.max_open);
 	for (unsigned i = 1; i < e->nctx; i++)
 		ctx_init(&e->ctx[i], e, share);
 	return e;
@@ -259,17 +259,17 @@ struct stats_1 {
 	uint64_t bytes_read, files_opened, reads, hash_passes, groups;
 };
 _Static_assert(sizeof(struct hl_engine_opts) == sizeof(struct opts_1) &&
-		   offsetof(struct hl_engine_opts, threads) ==
-		       offsetof(struct opts_1, threads),
+		       offsetof(struct hl_engine_opts, threads) ==
+			       offsetof(struct opts_1, threads),
 	       "struct hl_engine_opts is frozen: add a setter instead");
 _Static_assert(sizeof(struct hl_group) == sizeof(struct group_1) &&
-		   sizeof(struct hl_source) == sizeof(struct source_1) &&
-		   offsetof(struct hl_group, src) ==
-		       offsetof(struct group_1, src),
+		       sizeof(struct hl_source) == sizeof(struct source_1) &&
+		       offsetof(struct hl_group, src) ==
+			       offsetof(struct group_1, src),
 	       "struct hl_source and struct hl_group are frozen");
 _Static_assert(sizeof(struct hl_stats) >= sizeof(struct stats_1) &&
-		   offsetof(struct hl_stats, groups) ==
-		       offsetof(struct stats_1, groups),
+		       offsetof(struct hl_stats, groups) ==
+			       offsetof(struct stats_1, groups),
 	       "struct hl_stats grows at its end only");
 
 void
@@ -279,8 +279,7 @@ hl_engine_stats(const struct hl_engine *e, struct hl_stats *out)
 }
 
 size_t
-hl_engine_stats2(const struct hl_engine *e, struct hl_stats *out,
-		 size_t size)
+hl_engine_stats2(const struct hl_engine *e, struct hl_stats *out, size_t size)
 {
 	size_t n = size < sizeof(e->st) ? size : sizeof(e->st);
 
@@ -382,8 +381,7 @@ read_member(struct ctx *e, size_t m, uint64_t off, unsigned char *dst,
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0 || (r == 0 && got < len) ||
-		    (size_t)r > len - got) {
+		if (r < 0 || (r == 0 && got < len) || (size_t)r > len - got) {
 			rc = r < 0 ? -errno : -HL_ECHANGED;
 			break;
 		}
@@ -470,7 +468,7 @@ cmp_keyed_label(const void *a, const void *b)
 struct split_how {
 	size_t b, nadv;
 	unsigned fadv, fstay;
-	uint64_t newend;	/* non-zero: the sub-ranges now end there */
+	uint64_t newend; /* non-zero: the sub-ranges now end there */
 };
 
 static int
@@ -489,8 +487,8 @@ split(struct ctx *e, const struct range *r, size_t n,
 
 	for (size_t i = 0, j; i < n; i = j) {
 		int adv = k[i].label < how->nadv;
-		struct range sub = {r->start + i, 0, r->off, r->end, r->steps,
-				    how->fstay};
+		struct range sub = {r->start + i, 0,	    r->off,
+				    r->end,	  r->steps, how->fstay};
 
 		for (j = i + 1; j < n && k[j].label == k[i].label; j++)
 			;
@@ -556,8 +554,8 @@ read_slot(void *arg, size_t i, unsigned worker)
 	if (mb->err)
 		return;
 	/* keep one descriptor per reading thread for the transient opens */
-	if (mb->fd < 0 && atomic_fetch_add(&e->nopen, 1) + e->reserve <
-				  e->max_open) {
+	if (mb->fd < 0 &&
+	    atomic_fetch_add(&e->nopen, 1) + e->reserve < e->max_open) {
 		int fd = e->g->src.open(e->g->src.cookie, m);
 
 		if (fd < 0) {
@@ -793,7 +791,7 @@ block_size(const struct ctx *e, const struct range *r)
 {
 	uint64_t left = r->end - r->off;
 	uint64_t cap = e->o->mem_limit < STEP_BYTES ? e->o->mem_limit
-						     : STEP_BYTES;
+						    : STEP_BYTES;
 	size_t b = MIN_BLOCK;
 
 	for (unsigned s = 0; s < r->steps && b < e->o->io_size; s++)
@@ -813,7 +811,7 @@ step(struct ctx *e, struct range r)
 	size_t b = block_size(e, &r);
 	uint64_t first = r.end - r.off < MIN_BLOCK ? r.end - r.off : MIN_BLOCK;
 
-	if (b == 0) {		/* empty files, or a range already at the end */
+	if (b == 0) { /* empty files, or a range already at the end */
 		finish(e, r.start, r.len, 1);
 		return 0;
 	}
@@ -883,8 +881,7 @@ teardown(struct ctx *e)
 }
 
 static int
-classify_one(struct ctx *e, const struct hl_group *g, size_t *cls,
-	     int *err)
+classify_one(struct ctx *e, const struct hl_group *g, size_t *cls, int *err)
 {
 	int rc;
 
@@ -922,8 +919,8 @@ arm(struct hl_engine *e, struct ctx *c, struct pool *pool)
 }
 
 int
-hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
-		   size_t *cls, int *err)
+hl_engine_classify(struct hl_engine *e, const struct hl_group *g, size_t *cls,
+		   int *err)
 {
 	struct ctx *c = &e->ctx[0];
 	int rc;
@@ -983,8 +980,7 @@ batch_one(void *arg, size_t item, unsigned worker)
 
 	if (atomic_load(&j->rc))
 		return;
-	rc = classify_one(&j->e->ctx[worker], &j->g[i], j->cls[i],
-			  j->err[i]);
+	rc = classify_one(&j->e->ctx[worker], &j->g[i], j->cls[i], j->err[i]);
 	if (rc < 0)
 		atomic_store(&j->rc, rc);
 }

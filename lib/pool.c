@@ -17,7 +17,7 @@
 
 struct pool {
 	pthread_t *th;
-	unsigned nth;		/* worker threads, the caller not counted */
+	unsigned nth; /* worker threads, the caller not counted */
 	pthread_mutex_t mu;
 	pthread_cond_t go, done;
 	unsigned long gen;

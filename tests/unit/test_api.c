@@ -192,9 +192,9 @@ test_stats2_sizes(void **state)
 
 	/* a newer caller: counters this library lacks read as 0 */
 	memset(buf, 0xa5, sizeof(buf));
-	assert_int_equal(
-	    hl_engine_stats2(e, (struct hl_stats *)(void *)buf, sizeof(buf)),
-	    sizeof(struct hl_stats));
+	assert_int_equal(hl_engine_stats2(e, (struct hl_stats *)(void *)buf,
+					  sizeof(buf)),
+			 sizeof(struct hl_stats));
 	assert_memory_equal(buf, &st, sizeof(st));
 	for (size_t i = sizeof(st); i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0);
@@ -202,7 +202,8 @@ test_stats2_sizes(void **state)
 	/* an older caller: only what it has room for */
 	memset(buf, 0xa5, sizeof(buf));
 	assert_int_equal(
-	    hl_engine_stats2(e, (struct hl_stats *)(void *)buf, part), part);
+		hl_engine_stats2(e, (struct hl_stats *)(void *)buf, part),
+		part);
 	assert_memory_equal(buf, &st, part);
 	for (size_t i = part; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0xa5);
@@ -214,12 +215,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_version),
-	    cmocka_unit_test(test_strerror_own_codes),
-	    cmocka_unit_test(test_strerror_matches_libc),
-	    cmocka_unit_test(test_strerror_threads),
-	    cmocka_unit_test(test_stats_v1),
-	    cmocka_unit_test(test_stats2_sizes),
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_strerror_own_codes),
+		cmocka_unit_test(test_strerror_matches_libc),
+		cmocka_unit_test(test_strerror_threads),
+		cmocka_unit_test(test_stats_v1),
+		cmocka_unit_test(test_stats2_sizes),
 	};
 	int rc = cmocka_run_group_tests_name("api", tests, NULL, NULL);
 

@@ -74,16 +74,16 @@ struct config {
  * the name of a content test.
  */
 static const struct config configs[] = {
-    {"default", {0, 0, 0, 0}},
-    {"over budget", {0, MIN_MEM, 0, 0}},
-    {"io_size 4096", {4096, 0, 0, 0}},
-    {"io_size 4096, over budget", {4096, MIN_MEM, 0, 0}},
+	{"default", {0, 0, 0, 0}},
+	{"over budget", {0, MIN_MEM, 0, 0}},
+	{"io_size 4096", {4096, 0, 0, 0}},
+	{"io_size 4096, over budget", {4096, MIN_MEM, 0, 0}},
 };
 
 static const struct config open_configs[] = {
-    {"max_open 1", {0, 0, 1, 0}},
-    {"max_open 2", {0, 0, 2, 0}},
-    {"max_open 1, io_size 4096, over budget", {4096, MIN_MEM, 1, 0}},
+	{"max_open 1", {0, 0, 1, 0}},
+	{"max_open 2", {0, 0, 2, 0}},
+	{"max_open 1, io_size 4096, over budget", {4096, MIN_MEM, 1, 0}},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -216,7 +216,8 @@ scratch_clear(struct scratch *s)
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) < 0)
 			assert_int_equal(
-			    unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR), 0);
+				unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR),
+				0);
 	}
 	closedir(d);
 }
@@ -592,7 +593,7 @@ static void
 boundaries(void **state, const struct hl_engine_opts *o, const char *cfg)
 {
 	static const uint64_t sizes[] = {
-	    4095, 4096, 4097, 65536, 65537, MIB + 1, 3 * MIB,
+		4095, 4096, 4097, 65536, 65537, MIB + 1, 3 * MIB,
 	};
 	const size_t want[5] = {0, 0, 2, 2, 4};
 
@@ -928,9 +929,9 @@ test_over_budget(void **state)
 {
 	enum { N = 10, LEN = 2 * MIB + MIB / 2 };
 	static const struct config over[] = {
-	    {"over budget", {0, MIN_MEM, 0, 0}},
-	    {"over budget, io_size 4096", {4096, MIN_MEM, 0, 0}},
-	    {"over budget, io_size 64 KiB", {64 * KIB, MIN_MEM, 0, 0}},
+		{"over budget", {0, MIN_MEM, 0, 0}},
+		{"over budget, io_size 4096", {4096, MIN_MEM, 0, 0}},
+		{"over budget, io_size 64 KiB", {64 * KIB, MIN_MEM, 0, 0}},
 	};
 	const size_t want[N] = {0, 0, 0, 0, 4, 4, 6, 7, 7, 9};
 	struct hl_engine_opts normal = {0};
@@ -986,8 +987,8 @@ test_small_files_fit_budget(void **state)
 		memset(buf[i], 'x', LEN);
 		buf[i][LEN - 1] = (unsigned char)('0' + i % 3);
 	}
-	classify_bufs(*state, "100 x 48 bytes, mem_limit 8192", &o, buf, N,
-		      LEN, &st);
+	classify_bufs(*state, "100 x 48 bytes, mem_limit 8192", &o, buf, N, LEN,
+		      &st);
 	assert_int_equal(st.hash_passes, 0);
 	assert_int_equal(st.files_opened, N);
 	assert_int_equal(st.bytes_read, N * (uint64_t)LEN);
@@ -1277,9 +1278,9 @@ test_stats_files_opened(void **state)
 {
 	enum { N = 8, LEN = 100000 };
 	static const struct config opts[] = {
-	    {"default", {0, 0, 0, 0}},
-	    {"max_open 2", {0, 0, 2, 0}},
-	    {"over budget", {0, MIN_MEM, 0, 0}},
+		{"default", {0, 0, 0, 0}},
+		{"max_open 2", {0, 0, 2, 0}},
+		{"over budget", {0, MIN_MEM, 0, 0}},
 	};
 	unsigned char *data = xmalloc(LEN);
 	struct src s;
@@ -1378,7 +1379,7 @@ random_groups(void **state, const struct hl_engine_opts *o, const char *cfg)
 			memcpy(buf[i], tmpl[rnd_below(NT)], len);
 			if (len && rnd_below(2))
 				buf[i][moff[rnd_below(3)]] ^=
-				    (unsigned char)(1 + rnd_below(2));
+					(unsigned char)(1 + rnd_below(2));
 			s.path[i] = make_file(*state, buf[i], len);
 		}
 		oracle(buf, n, len, want);
@@ -1425,7 +1426,7 @@ static void
 test_random_min_mem_max_open_1(void **state)
 {
 	struct hl_engine_opts o = {
-	    .io_size = 4096, .mem_limit = MIN_MEM, .max_open = 1};
+		.io_size = 4096, .mem_limit = MIN_MEM, .max_open = 1};
 
 	random_groups(state, &o, "io 4096, mem_limit minimal, max_open 1");
 }
@@ -1441,9 +1442,9 @@ static void
 test_hash_collisions(void **state)
 {
 	static const struct config cfg[] = {
-	    {"collide, default", {0, 0, 0, 0}},
-	    {"collide, over budget", {0, MIN_MEM, 0, 0}},
-	    {"collide, over budget, io_size 4096", {4096, MIN_MEM, 0, 0}},
+		{"collide, default", {0, 0, 0, 0}},
+		{"collide, over budget", {0, MIN_MEM, 0, 0}},
+		{"collide, over budget, io_size 4096", {4096, MIN_MEM, 0, 0}},
 	};
 
 	for (int mode = 1; mode <= 2; mode++) {
@@ -1470,43 +1471,43 @@ main(void)
 {
 	const char *env = getenv("HL_TEST_SEED");
 	const struct CMUnitTest tests[] = {
-	    T(test_two_equal),
-	    T(test_diff_first_byte),
-	    T(test_diff_middle_byte),
-	    T(test_diff_last_byte),
-	    T(test_empty_files),
-	    T(test_single_member),
-	    T(test_boundaries),
-	    T(test_boundaries_over_budget),
-	    T(test_boundaries_small_io),
-	    T(test_many_files),
-	    T(test_many_files_over_budget),
-	    T(test_same_inode_twice),
-	    T(test_open_eacces),
-	    T(test_file_shrank),
-	    T(test_file_grew),
-	    T(test_read_error_directory),
-	    T(test_over_budget),
-	    T(test_small_files_fit_budget),
-	    T(test_mem_limit_bounds_blocks),
-	    T(test_max_open_2),
-	    T(test_cases_max_open),
-	    T(test_errors_max_open),
-	    T(test_boundaries_max_open_1),
-	    T(test_unique_closed_at_once),
-	    T(test_interrupt_at_once),
-	    T(test_interrupt_midway),
-	    T(test_stats_identical_read_once),
-	    T(test_stats_identical_3mib_read_once),
-	    T(test_stats_early_difference),
-	    T(test_stats_files_opened),
-	    T(test_stats_unique_stops_early),
-	    T(test_random_default),
-	    T(test_random_min_mem),
-	    T(test_random_max_open_1),
-	    T(test_random_min_mem_max_open_1),
+		T(test_two_equal),
+		T(test_diff_first_byte),
+		T(test_diff_middle_byte),
+		T(test_diff_last_byte),
+		T(test_empty_files),
+		T(test_single_member),
+		T(test_boundaries),
+		T(test_boundaries_over_budget),
+		T(test_boundaries_small_io),
+		T(test_many_files),
+		T(test_many_files_over_budget),
+		T(test_same_inode_twice),
+		T(test_open_eacces),
+		T(test_file_shrank),
+		T(test_file_grew),
+		T(test_read_error_directory),
+		T(test_over_budget),
+		T(test_small_files_fit_budget),
+		T(test_mem_limit_bounds_blocks),
+		T(test_max_open_2),
+		T(test_cases_max_open),
+		T(test_errors_max_open),
+		T(test_boundaries_max_open_1),
+		T(test_unique_closed_at_once),
+		T(test_interrupt_at_once),
+		T(test_interrupt_midway),
+		T(test_stats_identical_read_once),
+		T(test_stats_identical_3mib_read_once),
+		T(test_stats_early_difference),
+		T(test_stats_files_opened),
+		T(test_stats_unique_stops_early),
+		T(test_random_default),
+		T(test_random_min_mem),
+		T(test_random_max_open_1),
+		T(test_random_min_mem_max_open_1),
 #ifdef HL_TEST_WRAP_XXH3
-	    T(test_hash_collisions),
+		T(test_hash_collisions),
 #endif
 	};
 

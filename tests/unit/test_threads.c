@@ -240,7 +240,7 @@ t_open(void *cookie, size_t i)
 	if (fd < 0)
 		return -errno;
 	if (fd >= FD_SLOTS || !atomic_compare_exchange_strong(
-				  &bk->owner[fd], &none, fd_key(g, i))) {
+				      &bk->owner[fd], &none, fd_key(g, i))) {
 		atomic_fetch_add(&bk->bad, 1);
 		return fd;
 	}
@@ -294,8 +294,8 @@ check_books(const char *what, struct books *bk, const struct hl_engine_opts *o)
 {
 	unsigned max_open = o->max_open ? o->max_open : 256;
 	unsigned threads = o->threads > 1 ? o->threads : 1;
-	unsigned bound =
-	    max_open >= threads ? max_open : max_open + threads - 1;
+	unsigned bound = max_open >= threads ? max_open
+					     : max_open + threads - 1;
 
 	if (bk->bad)
 		fail_msg("%s: callbacks saw %u bad calls", what, bk->bad);
@@ -399,7 +399,7 @@ fill_group(struct tgroup *g, enum errors errors)
 		memcpy(buf, tmpl[rnd_below(3)], len);
 		if (len && rnd_below(3) == 0)
 			buf[moff[rnd_below(3)]] ^=
-			    (unsigned char)(1 + rnd_below(2));
+				(unsigned char)(1 + rnd_below(2));
 		if (i == victim) {
 			/* the partner's bytes, shorter or longer */
 			size_t d = 1 + rnd_below(64), vlen = len + d;
@@ -480,8 +480,8 @@ set_seal(struct set *s)
 	for (size_t k = 0; k < s->ng; k++) {
 		struct tgroup *g = &s->g[k];
 
-		s->hg[k] =
-		    (struct hl_group){g->n, g->size, {t_open, t_close, g}};
+		s->hg[k] = (struct hl_group){
+			g->n, g->size, {t_open, t_close, g}};
 		s->cls[k] = g->cls;
 		s->err[k] = g->err;
 		expect(g);
@@ -592,10 +592,10 @@ static void
 test_classify_all_threads_read(void **state)
 {
 	static const struct hl_engine_opts configs[] = {
-	    {0, 0, 0, 0},
-	    {4096, 0, 0, 0},
-	    {0, 0, 8, 0},
-	    {0, 0, 1, 0},
+		{0, 0, 0, 0},
+		{4096, 0, 0, 0},
+		{0, 0, 8, 0},
+		{0, 0, 1, 0},
 	};
 	static const unsigned nthreads[] = {2, 4};
 	struct set s;
@@ -623,7 +623,8 @@ test_classify_all_threads_read(void **state)
 			g->meet = &mt;
 			books_reset(&s.bk);
 			assert_int_equal(
-			    hl_engine_classify(e, &s.hg[0], g->cls, g->err), 0);
+				hl_engine_classify(e, &s.hg[0], g->cls, g->err),
+				0);
 			hl_engine_free(e);
 			check_group(what, g);
 			check_books(what, &s.bk, &o);
@@ -905,10 +906,10 @@ main(void)
 {
 	const char *env = getenv("HL_TEST_SEED");
 	const struct CMUnitTest tests[] = {
-	    T(test_classify_all_threads_read),
-	    T(test_batch_mixed),
-	    T(test_batch_interrupt),
-	    T(test_thresholds),
+		T(test_classify_all_threads_read),
+		T(test_batch_mixed),
+		T(test_batch_interrupt),
+		T(test_thresholds),
 	};
 
 	base_seed = env ? strtoull(env, NULL, 0) : 0x9e3779b97f4a7c15ULL;
