@@ -40,7 +40,7 @@ struct classifier {
 	struct hl_group *groups;
 	size_t **cls;
 	int **err;
-	size_t n, members;
+	size_t n, cap, members;
 	struct ent ***owned;	/* run arrays to free after the batch */
 	struct sizegroup *done; /* size groups to free after the batch */
 	size_t ndone;
@@ -132,16 +132,17 @@ classify_new(struct run *r, classify_act_fn *act, void *arg)
 void
 classify_run(struct classifier *c, const struct members *mb)
 {
-	size_t n = c->n + 1;
-
-	c->runs = xrealloc(c->runs, n * sizeof(*c->runs));
-	c->groups = xrealloc(c->groups, n * sizeof(*c->groups));
-	c->cls = xrealloc(c->cls, n * sizeof(*c->cls));
-	c->err = xrealloc(c->err, n * sizeof(*c->err));
+	if (c->n == c->cap) { /* kept from batch to batch */
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->runs = xrealloc(c->runs, c->cap * sizeof(*c->runs));
+		c->groups = xrealloc(c->groups, c->cap * sizeof(*c->groups));
+		c->cls = xrealloc(c->cls, c->cap * sizeof(*c->cls));
+		c->err = xrealloc(c->err, c->cap * sizeof(*c->err));
+	}
 	c->runs[c->n] = (struct queued){*mb, c};
 	c->cls[c->n] = xmalloc(mb->n * sizeof(**c->cls));
 	c->err[c->n] = xmalloc(mb->n * sizeof(**c->err));
-	c->n = n;
+	c->n++;
 	c->members += mb->n;
 }
 
