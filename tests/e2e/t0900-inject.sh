@@ -15,8 +15,8 @@
 # only a part of these runs, chosen anew on each run of the script (the
 # ~1,100 runs of all took 22 minutes of a loaded 2-core machine): EIO at
 # calls 1, 2, last and every; each other errno at every
-# T0900_ERRNO_EVERY-th (default 2) of those positions, in turn; EIO at no
-# more than T0900_EIO_MAX (default 12) call numbers from 3 on, evenly
+# T0900_ERRNO_EVERY-th (default 3) of those positions, in turn; EIO at no
+# more than T0900_EIO_MAX (default 8) call numbers from 3 on, evenly
 # spaced; the same for the clone path's EIO and EPERM.  The choice starts
 # from T0900_OFFSET (default random, printed: it replays a run's choice).
 # tests/soak/ runs all (T0900_ERRNO_EVERY=1 T0900_EIO_MAX=all).  Further
@@ -60,8 +60,8 @@ ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 export ASAN_OPTIONS
 
 ERRNOS="EIO ENOSPC EMLINK EXDEV EPERM EROFS EACCES ENOENT EINTR"
-ERRNO_EVERY=${T0900_ERRNO_EVERY:-2}
-EIO_MAX=${T0900_EIO_MAX:-12}
+ERRNO_EVERY=${T0900_ERRNO_EVERY:-3}
+EIO_MAX=${T0900_EIO_MAX:-8}
 OFFSET=${T0900_OFFSET:-$(($(od -An -N2 -tu2 /dev/urandom) + 0))}
 echo "# T0900_OFFSET=$OFFSET T0900_ERRNO_EVERY=$ERRNO_EVERY T0900_EIO_MAX=$EIO_MAX" \
 	"(T0900_ERRNO_EVERY=1 T0900_EIO_MAX=all: every case)"

@@ -10,11 +10,13 @@
 #   4. kill9-1000.sh (1,000 + 100 kill -9s) and one-dir-1m.sh (1,000,000
 #      files in one directory) on the gcc build.
 # Full sizes (tests/run.sh's defaults in brackets):
-#   t0500  T0500_STRIDE=1: 12 scenarios x 29 option sets [1 case in 4]
+#   t0500  T0500_STRIDE=1: 12 scenarios x 29 option sets [1 case in 6]
 #   t0700  KILL9_LOOPS=100 KILL9_DISK_LOOPS=20 [30 + 6]
 #   t0710  SIG_FILES=20000 [5000]
 #   t0720  T0720_ROUNDS=100 [10]
-#   t0900  T0900_EIO_MAX=all: EIO at every call number [12 per call]
+#   t0900  T0900_ERRNO_EVERY=1 T0900_EIO_MAX=all: every errno at calls
+#          1, 2, last and every, EIO at every call number [1 errno in 3,
+#          EIO at 8 more call numbers]
 # Each variable may be set by the caller instead.  Takes about 2 hours on
 # a 2-core machine.  Ends with "N passed, N failed" like tests/run.sh
 # (one count per meson test, fuzz target and soak script).
@@ -30,6 +32,7 @@ export KILL9_LOOPS="${KILL9_LOOPS:-100}"
 export KILL9_DISK_LOOPS="${KILL9_DISK_LOOPS:-20}"
 export SIG_FILES="${SIG_FILES:-20000}"
 export T0720_ROUNDS="${T0720_ROUNDS:-100}"
+export T0900_ERRNO_EVERY="${T0900_ERRNO_EVERY:-1}"
 export T0900_EIO_MAX="${T0900_EIO_MAX:-all}"
 
 # soak_script NAME: runs tests/soak/NAME on the gcc build, counted once.
