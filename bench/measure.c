@@ -48,17 +48,10 @@ main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "+d:o:t:")) != -1) {
 		switch (c) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 't':
-			limit = atof(optarg);
-			break;
-		default:
-			return 2;
+		case 'd': dir = optarg; break;
+		case 'o': out = optarg; break;
+		case 't': limit = atof(optarg); break;
+		default: return 2;
 		}
 	}
 	if (optind >= argc) {

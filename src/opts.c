@@ -291,117 +291,46 @@ static void
 opt_one(int c, const char *arg)
 {
 	switch (c) {
-	case 'c':
-		opts.content = 1;
-		break;
-	case 'b':
-		opts.io_size = size_arg(arg, "I/O size");
-		break;
-	case 'd':
-		opts.respect_dir = 1;
-		break;
-	case 'f':
-		opts.respect_name = 1;
-		break;
-	case 'F':
-		opts.prio_trees = 1;
-		break;
-	case 'i':
-		regex_add(&opts.include, arg);
-		break;
-	case 'j':
-		opts.threads = threads_arg(arg);
-		break;
-	case 'l':
-		opts.list = 1;
-		break;
-	case 'm':
-		opts.maximize = 1;
-		break;
-	case 'M':
-		opts.minimize = 1;
-		break;
-	case OPT_MOUNT:
-		opts.mount = 1;
-		break;
-	case 'n':
-		opts.dry_run = 1;
-		break;
-	case 'o':
-		opts.ign_owner = 1;
-		break;
-	case 'O':
-		opts.keep_oldest = 1;
-		break;
-	case 'p':
-		opts.ign_mode = 1;
-		break;
-	case 'q':
-		opts.quiet = 1;
-		break;
-	case 'r':
-		opts.cache_size = size_arg(arg, "cache size");
-		break;
-	case OPT_REAL_SIZE:
-		opts.real_size = 1;
-		break;
-	case OPT_REFLINK:
-		set_reflink(arg);
-		break;
-	case OPT_SKIP_REFLINKS:
-		opts.skip_reflinks = 1;
-		break;
-	case 's':
-		opts.min_size = size_arg(arg, "minimum size");
-		break;
-	case 'S':
-		opts.max_size = size_arg(arg, "maximum size");
-		break;
-	case 't':
-		opts.ign_time = 1;
-		break;
-	case 'v':
-		opts.verbose++;
-		break;
-	case 'x':
-		regex_add(&opts.exclude, arg);
-		break;
-	case OPT_EXCLUDE_SUBTREE:
-		regex_add(&opts.exclude_subtree, arg);
-		break;
-	case 'X':
-		opts.respect_xattrs = 1;
-		break;
-	case 'y':
-		set_method(arg);
-		break;
-	case 'z':
-		opts.zero = 1;
-		break;
-	case OPT_JSON:
-		opts.json = 1;
-		break;
-	case OPT_PROGRESS:
-		opts.progress = 1;
-		break;
-	case OPT_NO_PROGRESS:
-		opts.progress = 0;
-		break;
+	case 'c': opts.content = 1; break;
+	case 'b': opts.io_size = size_arg(arg, "I/O size"); break;
+	case 'd': opts.respect_dir = 1; break;
+	case 'f': opts.respect_name = 1; break;
+	case 'F': opts.prio_trees = 1; break;
+	case 'i': regex_add(&opts.include, arg); break;
+	case 'j': opts.threads = threads_arg(arg); break;
+	case 'l': opts.list = 1; break;
+	case 'm': opts.maximize = 1; break;
+	case 'M': opts.minimize = 1; break;
+	case OPT_MOUNT: opts.mount = 1; break;
+	case 'n': opts.dry_run = 1; break;
+	case 'o': opts.ign_owner = 1; break;
+	case 'O': opts.keep_oldest = 1; break;
+	case 'p': opts.ign_mode = 1; break;
+	case 'q': opts.quiet = 1; break;
+	case 'r': opts.cache_size = size_arg(arg, "cache size"); break;
+	case OPT_REAL_SIZE: opts.real_size = 1; break;
+	case OPT_REFLINK: set_reflink(arg); break;
+	case OPT_SKIP_REFLINKS: opts.skip_reflinks = 1; break;
+	case 's': opts.min_size = size_arg(arg, "minimum size"); break;
+	case 'S': opts.max_size = size_arg(arg, "maximum size"); break;
+	case 't': opts.ign_time = 1; break;
+	case 'v': opts.verbose++; break;
+	case 'x': regex_add(&opts.exclude, arg); break;
+	case OPT_EXCLUDE_SUBTREE: regex_add(&opts.exclude_subtree, arg); break;
+	case 'X': opts.respect_xattrs = 1; break;
+	case 'y': set_method(arg); break;
+	case 'z': opts.zero = 1; break;
+	case OPT_JSON: opts.json = 1; break;
+	case OPT_PROGRESS: opts.progress = 1; break;
+	case OPT_NO_PROGRESS: opts.progress = 0; break;
 	case OPT_TOP:
 		top_set = 1;
 		opts.top = top_arg(arg);
 		break;
-	case OPT_MAX_LINKS:
-		opts.max_links = max_links_arg(arg);
-		break;
-	case 'h':
-		usage();
-		break;
-	case 'V':
-		version();
-		break;
-	default:
-		try_help();
+	case OPT_MAX_LINKS: opts.max_links = max_links_arg(arg); break;
+	case 'h': usage(); break;
+	case 'V': version(); break;
+	default: try_help();
 	}
 }
 

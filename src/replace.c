@@ -918,9 +918,7 @@ replace_strfail(struct pathbuf *pb, const struct rfail *f,
 				   "deduplicated only in part",
 				   d->path);
 		break;
-	default:
-		s = pathbuf_printf(pb, "%s", "");
-		break;
+	default: s = pathbuf_printf(pb, "%s", ""); break;
 	}
 	pathbuf_release(&tp);
 	return s;

@@ -781,9 +781,7 @@ replay(struct filelist *fl, struct task *root)
 			c->fpos += nf;
 			break;
 		}
-		case R_MSG:
-			msg_replay((enum msg_kind)r->kind, p);
-			break;
+		case R_MSG: msg_replay((enum msg_kind)r->kind, p); break;
 		case R_TASKS: {
 			size_t k = *(const size_t *)p;
 			struct task *const *v =
