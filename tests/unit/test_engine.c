@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "hlcore.h"
+#include "testutil.h"
 
 #define KIB 1024u
 #define MIB (1024u * 1024u)
@@ -88,8 +89,6 @@ static const struct config open_configs[] = {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static uint64_t base_seed, seed;
-
 #ifdef HL_TEST_WRAP_XXH3
 /*
  * Linked with -Wl,--wrap=XXH3_64bits (see meson.build): the engine's
@@ -114,47 +113,6 @@ __wrap_XXH3_64bits(const void *p, size_t len)
 	return __real_XXH3_64bits(p, len);
 }
 #endif
-
-/* xorshift64*: small, reproducible, good enough for test data. */
-static uint64_t
-rnd(void)
-{
-	seed ^= seed >> 12;
-	seed ^= seed << 25;
-	seed ^= seed >> 27;
-	return seed * 0x2545F4914F6CDD1DULL;
-}
-
-static size_t
-rnd_below(size_t n)
-{
-	return n ? (size_t)(rnd() % n) : 0;
-}
-
-static void
-rnd_fill(unsigned char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (unsigned char)(rnd() >> 56);
-}
-
-static void *
-xmalloc(size_t len)
-{
-	void *p = malloc(len ? len : 1);
-
-	assert_non_null(p);
-	return p;
-}
-
-static void *
-xcalloc(size_t n, size_t len)
-{
-	void *p = calloc(n ? n : 1, len);
-
-	assert_non_null(p);
-	return p;
-}
 
 /* ---- scratch directory ---- */
 

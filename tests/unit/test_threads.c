@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "hlcore.h"
+#include "testutil.h"
 
 /* engine.c's thresholds (see the comment at the top) */
 #define PARALLEL_MEMBERS 16
@@ -70,43 +71,10 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static uint64_t base_seed, seed;
 static char *scratch_dir;
 static unsigned nfiles;
 
 /* ---- helpers ---- */
-
-/* xorshift64*: small, reproducible, good enough for test data. */
-static uint64_t
-rnd(void)
-{
-	seed ^= seed >> 12;
-	seed ^= seed << 25;
-	seed ^= seed >> 27;
-	return seed * 0x2545F4914F6CDD1DULL;
-}
-
-static size_t
-rnd_below(size_t n)
-{
-	return n ? (size_t)(rnd() % n) : 0;
-}
-
-static void
-rnd_fill(unsigned char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		p[i] = (unsigned char)(rnd() >> 56);
-}
-
-static void *
-xcalloc(size_t n, size_t len)
-{
-	void *p = calloc(n ? n : 1, len ? len : 1);
-
-	assert_non_null(p);
-	return p;
-}
 
 /* ---- meetings ---- */
 
