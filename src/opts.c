@@ -186,33 +186,23 @@ size_arg(const char *arg, const char *what)
 	return v;
 }
 
-static unsigned
-threads_arg(const char *arg)
-{
-	char *end;
-	unsigned long n;
-
-	errno = 0;
-	n = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || *arg == '-' || n < 1 || n > 64)
-		fatal("invalid number of threads: '%s' (1 to 64)", arg);
-	return (unsigned)n;
-}
-
-/* --max-links: 1 to 4294967295 (a link count is 32 bits here). */
-static uint32_t
-max_links_arg(const char *arg)
+/*
+ * A count in [min, max], in decimal: anything else is a usage error
+ * "invalid number of WHAT: 'ARG' (MIN to MAX)".
+ */
+static unsigned long long
+count_arg(const char *arg, const char *what, unsigned long long min,
+	  unsigned long long max)
 {
 	char *end;
 	unsigned long long n;
 
 	errno = 0;
 	n = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || *arg == '-' || n < 1 ||
-	    n > UINT32_MAX)
-		fatal("invalid number of links: '%s' (1 to %" PRIu32 ")", arg,
-		      UINT32_MAX);
-	return (uint32_t)n;
+	if (errno || end == arg || *end || *arg == '-' || n < min || n > max)
+		fatal("invalid number of %s: '%s' (%llu to %llu)", what, arg,
+		      min, max);
+	return n;
 }
 
 static void
@@ -261,21 +251,6 @@ set_reflink(const char *arg)
 		opts.skip_reflinks = 1;
 }
 
-static unsigned
-top_arg(const char *arg)
-{
-	char *end;
-	unsigned long n;
-
-	if (!arg)
-		return TOP_DEFAULT;
-	errno = 0;
-	n = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || *arg == '-' || n > 100000)
-		fatal("invalid number of groups: '%s' (0 to 100000)", arg);
-	return (unsigned)n;
-}
-
 static void
 version(void)
 {
@@ -297,7 +272,9 @@ opt_one(int c, const char *arg)
 	case 'f': opts.respect_name = 1; break;
 	case 'F': opts.prio_trees = 1; break;
 	case 'i': regex_add(&opts.include, arg); break;
-	case 'j': opts.threads = threads_arg(arg); break;
+	case 'j':
+		opts.threads = (unsigned)count_arg(arg, "threads", 1, 64);
+		break;
 	case 'l': opts.list = 1; break;
 	case 'm': opts.maximize = 1; break;
 	case 'M': opts.minimize = 1; break;
@@ -325,9 +302,13 @@ opt_one(int c, const char *arg)
 	case OPT_NO_PROGRESS: opts.progress = 0; break;
 	case OPT_TOP:
 		top_set = 1;
-		opts.top = top_arg(arg);
+		opts.top = arg ? (unsigned)count_arg(arg, "groups", 0, 100000)
+			       : TOP_DEFAULT;
 		break;
-	case OPT_MAX_LINKS: opts.max_links = max_links_arg(arg); break;
+	case OPT_MAX_LINKS:
+		opts.max_links = (uint32_t)count_arg(arg, "links", 1,
+						     UINT32_MAX);
+		break;
 	case 'h': usage(); break;
 	case 'V': version(); break;
 	default: try_help();
