@@ -204,7 +204,7 @@ first_way(struct actor *a, struct ent *master, struct ent *dup, int *skip)
 		struct rpath m = {mf->dir, mf->name,
 				  ent_path(&a->mp, master, 0)};
 
-		can = replace_may_reflink(a->r->rep, &m, mf->dev);
+		can = replace_may_reflink(a->r->rep, &m, fent_dev(mf));
 	}
 	if (can != SHARE_LINK && opts.skip_reflinks &&
 	    already_reflinked(master, dup)) {

@@ -63,14 +63,14 @@ src_open(void *cookie, size_t i)
 	 * CAP_FOWNER (a container's, for files of unmapped users) gets
 	 * EPERM: it reads as anyone else from then on.
 	 */
-	if (c->noatime_uid == f->uid ||
+	if (c->noatime_uid == fent_uid(f) ||
 	    (c->noatime_uid == 0 &&
 	     !__atomic_load_n(&c->noatime_denied, __ATOMIC_RELAXED)))
 		flags |= O_NOATIME;
 	fd = path_open(f->dir, f->name, flags);
 	if (fd < 0 && errno == EPERM && (flags & O_NOATIME)) {
 		fd = path_open(f->dir, f->name, flags & ~O_NOATIME);
-		if (fd >= 0 && c->noatime_uid != f->uid)
+		if (fd >= 0 && c->noatime_uid != fent_uid(f))
 			__atomic_store_n(&c->noatime_denied, 1,
 					 __ATOMIC_RELAXED);
 	}

@@ -21,18 +21,18 @@
 static int
 cmp_size_entry(const void *a, const void *b, void *arg)
 {
-	const struct fent *x = *(struct fent *const *)a;
-	const struct fent *y = *(struct fent *const *)b;
+	const struct fent *x = fent_at(*(const uint32_t *)a);
+	const struct fent *y = fent_at(*(const uint32_t *)b);
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
+	if (x->meta != y->meta && fent_dev(x) != fent_dev(y))
+		return fent_dev(x) < fent_dev(y) ? -1 : 1;
 	if (x->size != y->size)
 		return x->size < y->size ? -1 : 1;
 	return policy_cmp_entry(arg, x, y);
 }
 
 void
-entries_sort(struct policy *pol, struct fent **v, size_t n)
+entries_sort(struct policy *pol, uint32_t *v, size_t n)
 {
 	if (n > 1) /* no list at all when the walk found nothing */
 		qsort_r(v, n, sizeof(*v), cmp_size_entry, pol);
@@ -78,27 +78,33 @@ cmp_seq_desc(const void *a, const void *b)
 static void
 rstate_init(struct rstate *rs, const struct fent *f)
 {
+	struct timespec mt = fent_mtime(f), ct = fent_ctime(f);
+
 	*rs = (struct rstate){
-		.dev = f->dev,
+		.dev = fent_dev(f),
 		.ino = f->ino,
 		.size = f->size,
-		.mtime = f->mtime,
-		.ctime = f->ctime,
-		.mtime_ns = f->mtime_ns,
-		.ctime_ns = f->ctime_ns,
-		.mode = f->mode,
-		.uid = f->uid,
-		.gid = f->gid,
+		.mtime = mt.tv_sec,
+		.ctime = ct.tv_sec,
+		.mtime_ns = (uint32_t)mt.tv_nsec,
+		.ctime_ns = (uint32_t)ct.tv_nsec,
+		.mode = fent_mode(f),
+		.uid = fent_uid(f),
+		.gid = fent_gid(f),
 	};
 }
 
 void
-entries_build(struct sizegroup *g, struct policy *pol, struct fent **p,
+entries_build(struct sizegroup *g, struct policy *pol, const uint32_t *refs,
 	      size_t np)
 {
 	struct pathbuf pa = {0}, pb = {0};
 	size_t n = 0, nrs = 0;
+	struct fent **p = xmalloc(np * sizeof(*p));
 
+	for (size_t i = 0; i < np; i++)
+		p[i] = fent_at(refs[i]);
+	g->paths = p;
 	g->ents = xcalloc(np, sizeof(*g->ents));
 	g->rsv = xcalloc(np, sizeof(*g->rsv));
 	for (size_t i = 0, j; i < np; i = j) {
@@ -114,11 +120,11 @@ entries_build(struct sizegroup *g, struct policy *pol, struct fent **p,
 			qsort(e->paths, e->npaths, sizeof(*e->paths),
 			      cmp_seq_desc);
 		}
-		e->op = e->paths[e->npaths - 1]->op;
-		e->nlink = ent_f(e)->nlink;
+		e->op = fent_op(e->paths[e->npaths - 1]);
+		e->nlink = fent_nlink(ent_f(e));
 		/* with -f or -d one inode may be several entries */
-		if (n && ent_f(&g->ents[n - 1])->dev == ent_f(e)->dev &&
-		    ent_f(&g->ents[n - 1])->ino == ent_f(e)->ino) {
+		if (n && ent_f(&g->ents[n - 1])->ino == ent_f(e)->ino &&
+		    fent_dev(ent_f(&g->ents[n - 1])) == fent_dev(ent_f(e))) {
 			e->rs = g->ents[n - 1].rs;
 		} else {
 			e->rs = &g->rsv[nrs++];
@@ -138,5 +144,6 @@ sizegroup_release(struct sizegroup *g)
 		xattrs_release(&g->ents[k].xa);
 	free(g->ents);
 	free(g->rsv);
+	free(g->paths);
 	*g = (struct sizegroup){0};
 }

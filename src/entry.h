@@ -36,20 +36,21 @@ ent_f(const struct ent *e)
 struct sizegroup {
 	struct ent *ents;
 	size_t n;
-	struct rstate *rsv; /* the inodes' states */
+	struct rstate *rsv;  /* the inodes' states */
+	struct fent **paths; /* the entries' paths point into it */
 };
 
 /*
  * Sorts the walk's files by device and size, then by entry (the policy's
  * key), so that each size group is one stretch of whole entries.
  */
-void entries_sort(struct policy *pol, struct fent **v, size_t n);
+void entries_sort(struct policy *pol, uint32_t *v, size_t n);
 /*
  * Makes the entries of one size group, p[0..np-1] as entries_sort left
  * them (reordering each entry's paths, dropping paths given twice with a
  * -vv line).
  */
-void entries_build(struct sizegroup *g, struct policy *pol, struct fent **p,
+void entries_build(struct sizegroup *g, struct policy *pol, const uint32_t *p,
 		   size_t np);
 void sizegroup_release(struct sizegroup *g);
 

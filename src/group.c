@@ -56,16 +56,21 @@ plan_size_group(struct policy *pol, struct sizegroup *g, struct classifier *c)
 void
 group_run(struct run *r, struct filelist *fl, struct classifier *c)
 {
-	struct fent **order = fl->p; /* sorted in place */
+	uint32_t *order = fl->p; /* sorted in place */
 	struct policy pol;
 
 	policy_init(&pol, &opts);
 	entries_sort(&pol, order, fl->n);
 	for (size_t i = 0, j; i < fl->n; i = j) {
-		for (j = i + 1; j < fl->n && order[j]->dev == order[i]->dev &&
-				order[j]->size == order[i]->size;
-		     j++)
-			;
+		const struct fent *f = fent_at(order[i]);
+
+		for (j = i + 1; j < fl->n; j++) {
+			const struct fent *g = fent_at(order[j]);
+
+			if (g->size != f->size ||
+			    (g->meta != f->meta && fent_dev(g) != fent_dev(f)))
+				break;
+		}
 		if (j - i > 1) {
 			struct sizegroup g;
 

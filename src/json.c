@@ -210,7 +210,7 @@ json_group(struct json *j, const struct fent *kept, const char *split)
 
 	fputs(j->groups++ ? ",\n" : "\n", o);
 	fprintf(o, "{\"device\": %" PRIu64 ", \"size\": %" PRIu64 ", ",
-		kept->dev, kept->size);
+		fent_dev(kept), kept->size);
 	if (split)
 		fprintf(o, "\"split\": \"%s\", ", split);
 	fprintf(o, "\"kept\": {\"inode\": %" PRIu64 ", \"paths\": [",

@@ -61,18 +61,17 @@ refresh(struct filelist *fl, struct devino *gone, size_t ngone)
 		return;
 	qsort(gone, ngone, sizeof(*gone), cmp_devino);
 	for (size_t i = 0; i < fl->n; i++) {
-		struct fent *f = fl->p[i];
-		struct devino key = {f->dev, f->ino};
+		struct fent *f = fent_at(fl->p[i]);
+		struct devino key = {fent_dev(f), f->ino};
 		struct stat st;
 
 		if (!bsearch(&key, gone, ngone, sizeof(key), cmp_devino))
 			continue;
 		if (stat_now(f, &st) < 0 || (uint64_t)st.st_ino != f->ino ||
-		    (uint64_t)st.st_dev != f->dev)
+		    (uint64_t)st.st_dev != fent_dev(f))
 			continue; /* the re-check will catch it */
-		f->nlink = (uint32_t)st.st_nlink;
-		f->ctime = st.st_ctim.tv_sec;
-		f->ctime_ns = (uint32_t)st.st_ctim.tv_nsec;
+		fent_set_nlink(f, (uint32_t)st.st_nlink);
+		f->ctime_v = ftime_pack(st.st_ctim);
 	}
 }
 
@@ -88,7 +87,7 @@ fent_open(void *cookie, size_t i)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_ino != f[i]->ino ||
-	    (uint64_t)st.st_dev != f[i]->dev ||
+	    (uint64_t)st.st_dev != fent_dev(f[i]) ||
 	    (uint64_t)st.st_size != f[i]->size) {
 		close(fd);
 		return -HL_ECHANGED;
@@ -124,8 +123,10 @@ resolve_orphan(struct run *r, struct filelist *fl, struct fent *of,
 	v = xmalloc((fl->n + 1) * sizeof(*v));
 	v[n++] = of;
 	for (size_t i = 0; i < fl->n; i++) {
-		if (fl->p[i]->dev == of->dev && fl->p[i]->size == of->size)
-			v[n++] = fl->p[i];
+		struct fent *f = fent_at(fl->p[i]);
+
+		if (f->size == of->size && fent_dev(f) == fent_dev(of))
+			v[n++] = f;
 	}
 	cls = xmalloc(n * sizeof(*cls));
 	err = xmalloc(n * sizeof(*err));
@@ -172,11 +173,11 @@ sort_out(struct run *r, struct fent *t, const char *path, struct devino **gone,
 			if (!S_ISREG(st.st_mode))
 				return;
 			t->ino = st.st_ino;
-			t->dev = st.st_dev;
 			t->size = (uint64_t)st.st_size;
-			t->nlink = (uint32_t)st.st_nlink;
+			fent_set_dev(t, st.st_dev);
+			fent_set_nlink(t, (uint32_t)st.st_nlink);
 		}
-		if (t->nlink < 2) {
+		if (fent_nlink(t) < 2) {
 			*orphans = xrealloc(
 				*orphans, (*norphans + 1) * sizeof(**orphans));
 			(*orphans)[(*norphans)++] = t;
@@ -185,7 +186,8 @@ sort_out(struct run *r, struct fent *t, const char *path, struct devino **gone,
 		rc = replace_remove_linked(r->rep, t, path);
 		if (rc == 1) {
 			*gone = xrealloc(*gone, (*ngone + 1) * sizeof(**gone));
-			(*gone)[(*ngone)++] = (struct devino){t->dev, t->ino};
+			(*gone)[(*ngone)++] = (struct devino){fent_dev(t),
+							      t->ino};
 		}
 		if (rc != 0)
 			return;
@@ -202,7 +204,7 @@ leftover_resolve(struct run *r, struct filelist *fl)
 	size_t ngone = 0, norphans = 0;
 
 	for (size_t i = 0; i < fl->ntemps; i++) {
-		struct fent *t = &fl->temps[i];
+		struct fent *t = fl->temps[i];
 
 		path_of(&pb, t->dir, t->name);
 		if (opts.dry_run)

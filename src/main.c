@@ -189,6 +189,7 @@ main(int argc, char **argv)
 		report_end(&r);
 	replace_free(r.rep);
 	arena_release();
+	fent_release();
 	if (fflush(stdout) != 0)
 		warnerr(errno, "write error");
 	return out_exit_status();

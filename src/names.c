@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,47 +41,105 @@
 #define CHUNK_PATH 3072 /* bytes per openat2 call, below PATH_MAX */
 
 /*
- * One arena per thread (the walk runs on several), its chunks listed for
- * arena_release: a walk thread's own pointer to its chunk ends with it.
+ * The arena is one reservation of address space (pages cost memory only
+ * once written), cut into chunks, one per thread at a time (the walk runs
+ * on several): a record in it is named by its offset in 4-byte units, 32
+ * bits instead of a 64-bit pointer (arena_ref).  The reservation is the
+ * largest of ARENA_MAX, and smaller ones, that the kernel grants.
  */
+#define ARENA_MAX (((size_t)1 << 32) * ARENA_UNIT)
+
 static __thread char *arena_cur;
 static __thread size_t arena_left;
-static char **arena_chunks;
-static size_t arena_nchunks;
+static __thread unsigned arena_gen; /* arena_cur belongs to this arena */
+static char *arena_base;
+static size_t arena_size, arena_used; /* arena_used: atomic */
+static unsigned arena_generation = 1;
 static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+arena_reserve(void)
+{
+	pthread_mutex_lock(&arena_lock);
+	for (size_t sz = ARENA_MAX; !arena_base && sz >= (64u << 20); sz /= 2) {
+		void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+			       0);
+
+		if (p != MAP_FAILED) {
+			arena_size = sz;
+			__atomic_store_n(&arena_base, p, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&arena_lock);
+	if (!arena_base)
+		fatal("cannot reserve memory for the file list");
+}
+
+/* n bytes at the given alignment (a power of two, at most 8). */
+static void *
+arena_take(size_t n, size_t align)
+{
+	size_t pad;
+	void *p;
+
+	if (arena_gen != __atomic_load_n(&arena_generation, __ATOMIC_ACQUIRE))
+		arena_left = 0; /* a chunk of a released arena */
+	pad = (size_t)(-(uintptr_t)arena_cur & (align - 1));
+	if (pad + n > arena_left) {
+		size_t sz = n > ARENA_CHUNK ? (n + 7) & ~(size_t)7
+					    : ARENA_CHUNK;
+		size_t at;
+
+		if (!__atomic_load_n(&arena_base, __ATOMIC_ACQUIRE))
+			arena_reserve();
+		at = __atomic_fetch_add(&arena_used, sz, __ATOMIC_RELAXED);
+		if (at + sz > arena_size)
+			fatal("too many files: the file list is full");
+		arena_cur = arena_base + at;
+		arena_left = sz;
+		arena_gen = arena_generation;
+		pad = 0;
+	}
+	p = arena_cur + pad;
+	arena_cur += pad + n;
+	arena_left -= pad + n;
+	return p;
+}
 
 void *
 arena_alloc(size_t n)
 {
-	void *p;
+	return arena_take((n + 7) & ~(size_t)7, 8);
+}
 
-	n = (n + 7) & ~(size_t)7;
-	if (n > arena_left) {
-		size_t sz = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+void *
+arena_alloc_units(size_t n)
+{
+	return arena_take((n + ARENA_UNIT - 1) & ~(size_t)(ARENA_UNIT - 1),
+			  ARENA_UNIT);
+}
 
-		arena_cur = xmalloc(sz);
-		arena_left = sz;
-		pthread_mutex_lock(&arena_lock);
-		arena_chunks = xrealloc(arena_chunks,
-					(arena_nchunks + 1) *
-						sizeof(*arena_chunks));
-		arena_chunks[arena_nchunks++] = arena_cur;
-		pthread_mutex_unlock(&arena_lock);
-	}
-	p = arena_cur;
-	arena_cur += n;
-	arena_left -= n;
-	return p;
+uint32_t
+arena_ref(const void *p)
+{
+	return (uint32_t)(((const char *)p - arena_base) / ARENA_UNIT);
+}
+
+void *
+arena_at(uint32_t ref)
+{
+	return arena_base + (size_t)ref * ARENA_UNIT;
 }
 
 void
 arena_release(void)
 {
-	for (size_t i = 0; i < arena_nchunks; i++)
-		free(arena_chunks[i]);
-	free(arena_chunks);
-	arena_chunks = NULL;
-	arena_nchunks = 0;
+	if (arena_base)
+		munmap(arena_base, arena_size);
+	arena_base = NULL;
+	arena_size = arena_used = 0;
+	__atomic_add_fetch(&arena_generation, 1, __ATOMIC_RELEASE);
 	arena_cur = NULL;
 	arena_left = 0;
 }

@@ -24,6 +24,14 @@ struct pathbuf {
 
 /* Memory for names and nodes, freed only by arena_release (at the end). */
 void *arena_alloc(size_t n);
+/*
+ * Memory aligned to ARENA_UNIT bytes only (records), and the 32-bit name
+ * of a pointer into the arena (offset in ARENA_UNIT units), and back.
+ */
+#define ARENA_UNIT 4
+void *arena_alloc_units(size_t n);
+uint32_t arena_ref(const void *p);
+void *arena_at(uint32_t ref);
 void arena_release(void);
 struct dnode *dnode_new(struct dnode *parent, const char *name, size_t len,
 			uint32_t op);

@@ -45,8 +45,8 @@ policy_cmp_entry(struct policy *p, const struct fent *x, const struct fent *y)
 {
 	int r;
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
+	if (x->meta != y->meta && fent_dev(x) != fent_dev(y))
+		return fent_dev(x) < fent_dev(y) ? -1 : 1;
 	if (x->ino != y->ino)
 		return x->ino < y->ino ? -1 : 1;
 	if (p->respect_name && (r = strcmp(x->name, y->name)))
@@ -62,7 +62,7 @@ policy_cmp_entry(struct policy *p, const struct fent *x, const struct fent *y)
 int
 policy_same_entry(struct policy *p, const struct fent *x, const struct fent *y)
 {
-	if (x->dev != y->dev || x->ino != y->ino)
+	if (x->ino != y->ino || fent_dev(x) != fent_dev(y))
 		return 0;
 	if (p->respect_name && strcmp(x->name, y->name))
 		return 0;
@@ -75,12 +75,13 @@ policy_cmp_attrs(struct policy *p, const struct ent *a, const struct ent *b)
 	const struct fent *x = ent_f(a), *y = ent_f(b);
 	int r = 0;
 
-	if (!p->ign_mode && (r = CMP(x->mode, y->mode)))
+	if (!p->ign_mode && (r = CMP(fent_mode(x), fent_mode(y))))
 		return r;
-	if (!p->ign_owner &&
-	    ((r = CMP(x->uid, y->uid)) || (r = CMP(x->gid, y->gid))))
+	if (!p->ign_owner && ((r = CMP(fent_uid(x), fent_uid(y))) ||
+			      (r = CMP(fent_gid(x), fent_gid(y)))))
 		return r;
-	if (!p->ign_time && (r = CMP(x->mtime, y->mtime)))
+	if (!p->ign_time &&
+	    (r = CMP(fent_mtime(x).tv_sec, fent_mtime(y).tv_sec)))
 		return r;
 	if (p->respect_name && (r = strcmp(x->name, y->name)))
 		return r;
@@ -102,7 +103,8 @@ policy_cmp_pref(const struct policy *p, const struct ent *a,
 		return r;
 	if (p->prio_trees && (r = CMP(a->op, b->op)))
 		return r;
-	r = p->keep_oldest ? CMP(x->mtime, y->mtime) : CMP(y->mtime, x->mtime);
+	r = p->keep_oldest ? CMP(fent_mtime(x).tv_sec, fent_mtime(y).tv_sec)
+			   : CMP(fent_mtime(y).tv_sec, fent_mtime(x).tv_sec);
 	if (r)
 		return r;
 	return CMP(x->ino, y->ino);

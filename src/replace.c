@@ -944,7 +944,7 @@ remove_leftover(struct replacer *rep, const struct fent *f, const char *path,
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_ino != f->ino ||
-	    (uint64_t)st.st_dev != f->dev ||
+	    (uint64_t)st.st_dev != fent_dev(f) ||
 	    (one_link ? st.st_nlink != 1 || (uint64_t)st.st_size != f->size
 		      : st.st_nlink < 2))
 		return 0;

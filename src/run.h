@@ -25,35 +25,91 @@
 #include <time.h>
 
 #include "hlcore.h"
+#include "fent.h"
 #include "names.h"
 
 #define TMP_PREFIX ".hardlink-tmp-"
 #define TMP_RANDOM 8
 
-/* What the walk found: one record per regular-file path. */
+/*
+ * What the walk found: one record per regular-file path, in the arena
+ * (fent.c makes them).  Packed to 4-byte alignment, with the name inside,
+ * so that a million files cost a million times the record and its name,
+ * no more (bench/RESULTS.md, "Run: 10M files and memory per file").  The
+ * fields kept as they were: dir, name, ino, size.  The others through
+ * the accessors below: fent_dev, fent_mode, fent_uid, fent_gid,
+ * fent_nlink (an interned struct fmeta), fent_mtime, fent_ctime (struct
+ * timespec, stored as nanoseconds), fent_op (the directory's).
+ */
 struct fent {
 	struct dnode *dir;
-	const char *name;
-	uint64_t dev, ino, size;
-	int64_t mtime, ctime;
-	uint32_t mtime_ns, ctime_ns;
-	uint32_t mode, uid, gid, nlink;
-	uint32_t op;
-	uint32_t seq; /* discovery order */
-};
+	uint64_t ino, size;
+	int64_t mtime_v, ctime_v; /* ftime_pack() */
+	uint32_t meta;		  /* fmeta_at() */
+	uint32_t seq;		  /* discovery order */
+	char name[];
+} __attribute__((packed, aligned(4)));
+
+static inline uint64_t
+fent_dev(const struct fent *f)
+{
+	return fmeta_at(f->meta)->dev;
+}
+
+static inline uint32_t
+fent_mode(const struct fent *f)
+{
+	return fmeta_at(f->meta)->mode;
+}
+
+static inline uint32_t
+fent_uid(const struct fent *f)
+{
+	return fmeta_at(f->meta)->uid;
+}
+
+static inline uint32_t
+fent_gid(const struct fent *f)
+{
+	return fmeta_at(f->meta)->gid;
+}
+
+static inline uint32_t
+fent_nlink(const struct fent *f)
+{
+	return fmeta_at(f->meta)->nlink;
+}
+
+static inline struct timespec
+fent_mtime(const struct fent *f)
+{
+	return ftime_unpack(f->mtime_v);
+}
+
+static inline struct timespec
+fent_ctime(const struct fent *f)
+{
+	return ftime_unpack(f->ctime_v);
+}
+
+static inline uint32_t
+fent_op(const struct fent *f)
+{
+	return f->dir->op;
+}
 
 /*
- * The files found, in walk order: pointers to records that live in the
- * arena (arena_alloc), so that putting the lists of several walk threads
- * together moves pointers, not records.  Temporaries left by an
- * interrupted run are listed apart, for leftover.c; the walk itself
+ * The files found, in walk order: 32-bit references (fent_at) to records
+ * that live in the arena, so that putting the lists of several walk
+ * threads together moves references, not records.  Temporaries left by
+ * an interrupted run are listed apart, for leftover.c; the walk itself
  * never changes anything.
  */
 struct filelist {
-	struct fent **p;
+	uint32_t *p; /* fent_ref() */
 	size_t n, cap;
-	uint64_t files;	    /* the Files: counter */
-	struct fent *temps; /* leftover temporaries, in walk order */
+	uint64_t files;	     /* the Files: counter */
+	struct fent **temps; /* leftover temporaries, in walk order */
 	size_t ntemps;
 };
 

@@ -149,41 +149,17 @@ is_temp_name(const char *name)
 }
 
 static void
-fill_fent(struct fent *f, struct dnode *dir, const char *name,
-	  const struct stat *st, uint32_t op, uint32_t seq)
-{
-	*f = (struct fent){
-		.dir = dir,
-		.name = arena_strdup(name, strlen(name)),
-		.dev = st->st_dev,
-		.ino = st->st_ino,
-		.size = (uint64_t)st->st_size,
-		.mtime = st->st_mtim.tv_sec,
-		.mtime_ns = (uint32_t)st->st_mtim.tv_nsec,
-		.ctime = st->st_ctim.tv_sec,
-		.ctime_ns = (uint32_t)st->st_ctim.tv_nsec,
-		.mode = st->st_mode,
-		.uid = st->st_uid,
-		.gid = st->st_gid,
-		.nlink = (uint32_t)st->st_nlink,
-		.op = op,
-		.seq = seq,
-	};
-}
-
-static void
 add_fent(struct filelist *fl, struct dnode *dir, const char *name,
-	 const struct stat *st, uint32_t op)
+	 const struct stat *st)
 {
 	/* in this thread's arena, with the names: no lock, freed at exit */
-	struct fent *f = arena_alloc(sizeof(*f));
+	struct fent *f = fent_new(dir, name, strlen(name), st, (uint32_t)fl->n);
 
 	if (fl->n == fl->cap) {
 		fl->cap = fl->cap ? fl->cap * 2 : 1024;
 		fl->p = xrealloc(fl->p, fl->cap * sizeof(*fl->p));
 	}
-	fill_fent(f, dir, name, st, op, (uint32_t)fl->n);
-	fl->p[fl->n++] = f;
+	fl->p[fl->n++] = fent_ref(f);
 }
 
 /* ---- the log of a task ------------------------------------------------ */
@@ -234,10 +210,10 @@ log_tasks(struct task *t, struct task **v, size_t n)
 /* A temporary of an interrupted run: for leftover.c, after the walk. */
 static void
 add_temp(struct filelist *fl, struct dnode *dir, const char *name,
-	 const struct stat *st, uint32_t op)
+	 const struct stat *st)
 {
 	fl->temps = xrealloc(fl->temps, (fl->ntemps + 1) * sizeof(*fl->temps));
-	fill_fent(&fl->temps[fl->ntemps++], dir, name, st, op, 0);
+	fl->temps[fl->ntemps++] = fent_new(dir, name, strlen(name), st, 0);
 }
 
 /* The per-file rules of util-linux's walk callback, in its order. */
@@ -249,7 +225,7 @@ consider_file(struct walk *w, struct dnode *dir, int from_dir, const char *name,
 	uint64_t sz;
 
 	if (from_dir && is_temp_name(name)) {
-		add_temp(w->fl, dir, name, st, w->op);
+		add_temp(w->fl, dir, name, st);
 		return;
 	}
 	if (opts.include.n || opts.exclude.n || opts.verbose >= 2)
@@ -280,7 +256,7 @@ consider_file(struct walk *w, struct dnode *dir, int from_dir, const char *name,
 		verbose(2, "Skipped (greater than configured size) %s", path);
 		return;
 	}
-	add_fent(w->fl, dir, name, st, w->op);
+	add_fent(w->fl, dir, name, st);
 }
 
 static void
@@ -707,7 +683,7 @@ static void
 append_files(struct filelist *fl, const struct filelist *from, size_t start,
 	     size_t n)
 {
-	struct fent *const *v;
+	const uint32_t *v;
 
 	if (!n)
 		return; /* from->p may be NULL */
@@ -718,7 +694,7 @@ append_files(struct filelist *fl, const struct filelist *from, size_t start,
 		fl->p = xrealloc(fl->p, fl->cap * sizeof(*fl->p));
 	}
 	for (size_t i = 0; i < n; i++) {
-		v[i]->seq = (uint32_t)fl->n;
+		fent_at(v[i])->seq = (uint32_t)fl->n;
 		fl->p[fl->n++] = v[i];
 	}
 }

@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 LAYERS = {
-    0: ["util", "cleanup", "output", "sig", "names", "size", "opts"],
+    0: ["util", "cleanup", "output", "sig", "names", "fent", "size", "opts"],
     1: ["walk", "xattr", "extents", "replace", "report", "json",
         "progress"],
     2: ["leftover", "entry", "policy", "group", "classify", "act"],

@@ -42,11 +42,22 @@ release_tree(void **state)
 {
 	(void)state;
 	arena_release();
+	fent_release();
 	return 0;
 }
 
+/* The fields of a record, as a test sets them; E() and F() make it. */
+struct spec {
+	struct dnode *dir;
+	const char *name;
+	uint64_t dev, ino, size;
+	int64_t mtime;
+	uint32_t mtime_ns;
+	uint32_t mode, uid, gid, nlink, op;
+};
+
 struct rec {
-	struct fent f;
+	struct spec f;
 	struct fent *fp;
 	struct ent e;
 };
@@ -56,7 +67,7 @@ rec_init(struct rec *r, uint64_t ino, int64_t mtime, uint32_t nlink,
 	 uint32_t op)
 {
 	memset(r, 0, sizeof(*r));
-	r->f = (struct fent){.dir = op ? root2 : root1,
+	r->f = (struct spec){.dir = op ? root2 : root1,
 			     .name = "f",
 			     .dev = 1,
 			     .ino = ino,
@@ -67,9 +78,35 @@ rec_init(struct rec *r, uint64_t ino, int64_t mtime, uint32_t nlink,
 			     .gid = 1000,
 			     .nlink = nlink,
 			     .op = op};
-	r->fp = &r->f;
 	r->e = (struct ent){
 		.paths = &r->fp, .npaths = 1, .nlink = nlink, .op = op};
+}
+
+/* r's record as its spec says now (a new one in the arena). */
+static struct fent *
+F(struct rec *r)
+{
+	struct stat st = {0};
+
+	st.st_dev = r->f.dev;
+	st.st_ino = r->f.ino;
+	st.st_size = (off_t)r->f.size;
+	st.st_mtim.tv_sec = r->f.mtime;
+	st.st_mtim.tv_nsec = r->f.mtime_ns;
+	st.st_mode = r->f.mode;
+	st.st_uid = r->f.uid;
+	st.st_gid = r->f.gid;
+	st.st_nlink = r->f.nlink;
+	r->fp = fent_new(r->f.dir, r->f.name, strlen(r->f.name), &st, 0);
+	r->e.paths = &r->fp;
+	return r->fp;
+}
+
+static struct ent *
+E(struct rec *r)
+{
+	F(r);
+	return &r->e;
 }
 
 static void
@@ -97,14 +134,14 @@ newest_mtime_is_kept_then_lowest_inode(void **state)
 	policy_of(&p, 0, 0, 0, 0);
 	rec_init(&a, 5, 100, 1, 0);
 	rec_init(&b, 9, 200, 1, 0);
-	assert_true(policy_cmp_pref(&p, &b.e, &a.e) < 0);
-	assert_true(policy_cmp_pref(&p, &a.e, &b.e) > 0);
+	assert_true(policy_cmp_pref(&p, E(&b), E(&a)) < 0);
+	assert_true(policy_cmp_pref(&p, E(&a), E(&b)) > 0);
 	/* same second: nanoseconds do not count, the lower inode wins */
 	rec_init(&c, 3, 200, 1, 0);
 	c.f.mtime_ns = 1;
 	b.f.mtime_ns = 999999999;
-	assert_true(policy_cmp_pref(&p, &c.e, &b.e) < 0);
-	assert_int_equal(policy_cmp_pref(&p, &c.e, &c.e), 0);
+	assert_true(policy_cmp_pref(&p, E(&c), E(&b)) < 0);
+	assert_int_equal(policy_cmp_pref(&p, E(&c), E(&c)), 0);
 	policy_release(&p);
 }
 
@@ -118,7 +155,7 @@ keep_oldest_prefers_the_oldest_mtime(void **state)
 	policy_of(&p, 0, 0, 0, 1);
 	rec_init(&a, 5, 100, 1, 0);
 	rec_init(&b, 9, 200, 1, 0);
-	assert_true(policy_cmp_pref(&p, &a.e, &b.e) < 0);
+	assert_true(policy_cmp_pref(&p, E(&a), E(&b)) < 0);
 	policy_release(&p);
 }
 
@@ -132,16 +169,16 @@ maximize_and_minimize_decide_before_time_and_trees(void **state)
 	rec_init(&few, 1, 300, 1, 0); /* newest, first operand */
 	rec_init(&many, 2, 100, 4, 1);
 	policy_of(&p, 1, 0, 1, 0);
-	assert_true(policy_cmp_pref(&p, &many.e, &few.e) < 0);
+	assert_true(policy_cmp_pref(&p, E(&many), E(&few)) < 0);
 	policy_of(&p, 0, 1, 1, 0);
-	assert_true(policy_cmp_pref(&p, &few.e, &many.e) < 0);
+	assert_true(policy_cmp_pref(&p, E(&few), E(&many)) < 0);
 	/* -M and -m together: -M is looked at first */
 	policy_of(&p, 1, 1, 0, 0);
-	assert_true(policy_cmp_pref(&p, &many.e, &few.e) < 0);
+	assert_true(policy_cmp_pref(&p, E(&many), E(&few)) < 0);
 	/* the virtual link count (as links are made) is what counts */
 	many.e.nlink = 1;
 	policy_of(&p, 1, 0, 0, 0);
-	assert_true(policy_cmp_pref(&p, &few.e, &many.e) < 0);
+	assert_true(policy_cmp_pref(&p, E(&few), E(&many)) < 0);
 	policy_release(&p);
 }
 
@@ -155,14 +192,14 @@ prioritize_trees_keeps_the_earliest_operand(void **state)
 	rec_init(&first, 9, 100, 1, 0);
 	rec_init(&second, 1, 200, 1, 1);
 	policy_of(&p, 0, 0, 1, 0);
-	assert_true(policy_cmp_pref(&p, &first.e, &second.e) < 0);
+	assert_true(policy_cmp_pref(&p, E(&first), E(&second)) < 0);
 	/* without -F the newer file of the second operand wins */
 	policy_of(&p, 0, 0, 0, 0);
-	assert_true(policy_cmp_pref(&p, &second.e, &first.e) < 0);
+	assert_true(policy_cmp_pref(&p, E(&second), E(&first)) < 0);
 	/* ties on the operand fall to time, then inode */
 	second.e.op = 0;
 	policy_of(&p, 0, 0, 1, 1);
-	assert_true(policy_cmp_pref(&p, &first.e, &second.e) < 0);
+	assert_true(policy_cmp_pref(&p, E(&first), E(&second)) < 0);
 	policy_release(&p);
 }
 
@@ -231,7 +268,7 @@ make_recs(struct rec *r, unsigned seed)
 		/* few values, so that every rule meets ties */
 		rec_init(&r[i], (uint64_t)(rng() % 8 + 1), 100 + rng() % 3,
 			 (uint32_t)(rng() % 3 + 1), (uint32_t)(rng() % 2));
-		r[i].f.mtime_ns = (uint32_t)rng();
+		r[i].f.mtime_ns = (uint32_t)(rng() % 1000000000);
 		r[i].e.nlink = (uint32_t)(rng() % 3 + 1);
 	}
 }
@@ -251,8 +288,8 @@ preference_matches_oracle_for_every_option_combination(void **state)
 		policy_of(&p, max, min, prio, oldest);
 		for (int i = 0; i < NREC; i++) {
 			for (int j = 0; j < NREC; j++) {
-				int got = sign(
-					policy_cmp_pref(&p, &r[i].e, &r[j].e));
+				int got = sign(policy_cmp_pref(&p, E(&r[i]),
+							       E(&r[j])));
 				int want = oracle_pref(&r[i], &r[j], max, min,
 						       prio, oldest);
 
@@ -293,35 +330,35 @@ each_attribute_splits_unless_ignored(void **state)
 	rec_init(&a, 1, 100, 1, 0);
 	rec_init(&b, 2, 100, 1, 0);
 	attrs_of(&p, 0);
-	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
+	assert_int_equal(policy_cmp_attrs(&p, E(&a), E(&b)), 0);
 
 	b.f.mode = 0100755; /* mode: -p ignores it */
-	assert_true(policy_cmp_attrs(&p, &a.e, &b.e) != 0);
+	assert_true(policy_cmp_attrs(&p, E(&a), E(&b)) != 0);
 	attrs_of(&p, 1);
-	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
+	assert_int_equal(policy_cmp_attrs(&p, E(&a), E(&b)), 0);
 
 	rec_init(&b, 2, 100, 1, 0);
 	b.f.gid = 7; /* owner: -o ignores it */
 	attrs_of(&p, 0);
-	assert_true(policy_cmp_attrs(&p, &a.e, &b.e) != 0);
+	assert_true(policy_cmp_attrs(&p, E(&a), E(&b)) != 0);
 	attrs_of(&p, 2);
-	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
+	assert_int_equal(policy_cmp_attrs(&p, E(&a), E(&b)), 0);
 
 	rec_init(&b, 2, 101, 1, 0); /* mtime second: -t ignores it */
 	attrs_of(&p, 0);
-	assert_true(policy_cmp_attrs(&p, &a.e, &b.e) != 0);
+	assert_true(policy_cmp_attrs(&p, E(&a), E(&b)) != 0);
 	attrs_of(&p, 4);
-	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
+	assert_int_equal(policy_cmp_attrs(&p, E(&a), E(&b)), 0);
 	rec_init(&b, 2, 100, 1, 0); /* nanoseconds never split */
 	b.f.mtime_ns = 5;
 	attrs_of(&p, 0);
-	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
+	assert_int_equal(policy_cmp_attrs(&p, E(&a), E(&b)), 0);
 
 	rec_init(&b, 2, 100, 1, 0); /* name: only -f looks */
 	b.f.name = "g";
-	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
+	assert_int_equal(policy_cmp_attrs(&p, E(&a), E(&b)), 0);
 	attrs_of(&p, 8);
-	assert_true(policy_cmp_attrs(&p, &a.e, &b.e) != 0);
+	assert_true(policy_cmp_attrs(&p, E(&a), E(&b)) != 0);
 	policy_release(&p);
 }
 
@@ -339,12 +376,12 @@ respect_dir_compares_the_part_below_the_operand(void **state)
 	b.f.dir = r2_x; /* /t/two/x/f: the same part "/x/" */
 	c.f.dir = r1_y; /* /t/one/y/f */
 	attrs_of(&p, 16);
-	assert_int_equal(policy_cmp_attrs(&p, &a.e, &b.e), 0);
-	assert_true(policy_cmp_attrs(&p, &a.e, &c.e) != 0);
-	assert_true(policy_cmp_attrs(&p, &a.e, &c.e) ==
-		    -policy_cmp_attrs(&p, &c.e, &a.e));
+	assert_int_equal(policy_cmp_attrs(&p, E(&a), E(&b)), 0);
+	assert_true(policy_cmp_attrs(&p, E(&a), E(&c)) != 0);
+	assert_true(policy_cmp_attrs(&p, E(&a), E(&c)) ==
+		    -policy_cmp_attrs(&p, E(&c), E(&a)));
 	attrs_of(&p, 0);
-	assert_int_equal(policy_cmp_attrs(&p, &a.e, &c.e), 0);
+	assert_int_equal(policy_cmp_attrs(&p, E(&a), E(&c)), 0);
 	policy_release(&p);
 }
 
@@ -371,7 +408,7 @@ attribute_key_matches_oracle_for_every_option_combination(void **state)
 		attrs_of(&p, combo);
 		for (int i = 0; i < NREC; i++) {
 			for (int j = 0; j < NREC; j++) {
-				const struct fent *x = &r[i].f, *y = &r[j].f;
+				const struct spec *x = &r[i].f, *y = &r[j].f;
 				int same =
 					((combo & 1) || x->mode == y->mode) &&
 					((combo & 2) || (x->uid == y->uid &&
@@ -382,14 +419,15 @@ attribute_key_matches_oracle_for_every_option_combination(void **state)
 					(!(combo & 16) ||
 					 /* r1_x and r2_x share "/x/" */
 					 (x->dir == r1_y) == (y->dir == r1_y));
-				int got = policy_cmp_attrs(&p, &r[i].e,
-							   &r[j].e);
+				int got = policy_cmp_attrs(&p, E(&r[i]),
+							   E(&r[j]));
 
 				if ((got == 0) != same)
 					fail_msg("combo %u: %d vs %d: got %d",
 						 combo, i, j, got);
-				if (sign(got) != -sign(policy_cmp_attrs(
-							 &p, &r[j].e, &r[i].e)))
+				if (sign(got) !=
+				    -sign(policy_cmp_attrs(&p, E(&r[j]),
+							   E(&r[i]))))
 					fail_msg("combo %u: not antisymmetric",
 						 combo);
 			}
@@ -413,23 +451,23 @@ entry_key_splits_an_inode_by_name_and_dir(void **state)
 	b.f.name = "g";
 	b.f.dir = r1_y;
 	policy_init(&p, &o);
-	assert_true(policy_same_entry(&p, &a.f, &b.f));
+	assert_true(policy_same_entry(&p, F(&a), F(&b)));
 	o.respect_name = 1;
 	policy_release(&p);
 	policy_init(&p, &o);
-	assert_false(policy_same_entry(&p, &a.f, &b.f));
+	assert_false(policy_same_entry(&p, F(&a), F(&b)));
 	o.respect_name = 0;
 	o.respect_dir = 1;
 	policy_release(&p);
 	policy_init(&p, &o);
-	assert_false(policy_same_entry(&p, &a.f, &b.f));
+	assert_false(policy_same_entry(&p, F(&a), F(&b)));
 	b.f.dir = root1;
 	a.f.dir = root1;
-	assert_true(policy_same_entry(&p, &a.f, &b.f));
+	assert_true(policy_same_entry(&p, F(&a), F(&b)));
 	/* another inode is another entry whatever the options */
 	b.f.ino = 8;
-	assert_false(policy_same_entry(&p, &a.f, &b.f));
-	assert_true(policy_cmp_entry(&p, &a.f, &b.f) < 0);
+	assert_false(policy_same_entry(&p, F(&a), F(&b)));
+	assert_true(policy_cmp_entry(&p, F(&a), F(&b)) < 0);
 	policy_release(&p);
 }
 
@@ -451,14 +489,14 @@ sort_groups_attribute_runs_with_their_master_first(void **state)
 	r[1].f.mtime = r[3].f.mtime = 150;
 	r[3].f.mtime = 150;
 	for (int i = 0; i < 4; i++)
-		v[i] = &r[i].e;
+		v[i] = E(&r[i]);
 	policy_init(&p, &o);
 	policy_sort(&p, v, 4);
 	/* two runs (600 then 644), each with its lowest inode first */
-	assert_ptr_equal(v[0], &r[3].e);
-	assert_ptr_equal(v[1], &r[1].e);
-	assert_ptr_equal(v[2], &r[2].e);
-	assert_ptr_equal(v[3], &r[0].e);
+	assert_ptr_equal(v[0], E(&r[3]));
+	assert_ptr_equal(v[1], E(&r[1]));
+	assert_ptr_equal(v[2], E(&r[2]));
+	assert_ptr_equal(v[3], E(&r[0]));
 	assert_true(policy_cmp_attrs(&p, v[1], v[2]) != 0);
 	policy_release(&p);
 }
