@@ -118,6 +118,26 @@ already_reflinked(const struct ent *m, const struct ent *d)
 	return same;
 }
 
+/*
+ * Is d all holes (no data extents)?  A clone or deduplication of it frees
+ * nothing and would be done again on every run (util-linux #4563).
+ */
+static int
+only_holes(const struct ent *d)
+{
+	const struct fent *df = ent_f(d);
+	int fd, none;
+
+	if (df->size == 0)
+		return 0;
+	fd = path_open(df->dir, df->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return 0; /* the replacement will say why */
+	none = extents_none(fd);
+	close(fd);
+	return none;
+}
+
 /* link_entry's answer when the master may not take another link. */
 #define MASTER_FULL 1
 
@@ -192,12 +212,19 @@ dedupe_entry(struct actor *a, struct ent *master, struct ent *dup)
 	return 0;
 }
 
-/* What to try first for dup: a link, a clone or deduplication. */
+/*
+ * What to try first for dup: a link, a clone or deduplication.  *skip:
+ * SKIP_SHARED when dup already shares master's extents (--skip-reflinks),
+ * SKIP_HOLES when dup has no data to share (a clone or deduplication
+ * would free nothing).
+ */
+enum { SKIP_SHARED = 1, SKIP_HOLES };
+
 static enum share
 first_way(struct actor *a, struct ent *master, struct ent *dup, int *skip)
 {
 	const struct fent *mf = ent_f(master);
-	enum share can = SHARE_LINK;
+	enum share can = SHARE_LINK, way;
 
 	*skip = 0;
 	if (opts.reflink != REFLINK_NEVER || opts.skip_reflinks) {
@@ -208,7 +235,7 @@ first_way(struct actor *a, struct ent *master, struct ent *dup, int *skip)
 	}
 	if (can != SHARE_LINK && opts.skip_reflinks &&
 	    already_reflinked(master, dup)) {
-		*skip = 1;
+		*skip = SKIP_SHARED;
 		return can;
 	}
 	/*
@@ -217,8 +244,12 @@ first_way(struct actor *a, struct ent *master, struct ent *dup, int *skip)
 	 * from the filesystem's type.
 	 */
 	if (opts.reflink == REFLINK_ALWAYS && !opts.dry_run)
-		return SHARE_DEDUPE;
-	return opts.reflink == REFLINK_NEVER ? SHARE_LINK : can;
+		way = SHARE_DEDUPE;
+	else
+		way = opts.reflink == REFLINK_NEVER ? SHARE_LINK : can;
+	if (way != SHARE_LINK && only_holes(dup))
+		*skip = SKIP_HOLES;
+	return way;
 }
 
 /*
@@ -243,7 +274,9 @@ link_entry(struct actor *a, struct ent *master, struct ent *dup)
 		return MASTER_FULL; /* before the reports name dup */
 	report_member(a->r, ent_f(dup));
 	if (skip) {
-		verbose(3, "Skipped (already reflink) %s",
+		verbose(3,
+			skip == SKIP_HOLES ? "Skipped (no data extents) %s"
+					   : "Skipped (already reflink) %s",
 			ent_path(&a->dp, dup, 0));
 		st->skipped_reflinks++;
 		report_ent(a, dup, 0, OUT_SHARED);

@@ -3,11 +3,13 @@
  */
 #include "extents.h"
 
+#include <errno.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -25,6 +27,18 @@ map_from(int fd, struct fiemap *m, uint64_t start)
 	m->fm_flags = FIEMAP_FLAG_SYNC;
 	m->fm_extent_count = NEXTENTS;
 	return ioctl(fd, FS_IOC_FIEMAP, m);
+}
+
+/*
+ * Has the file no data at all, only holes (truncate -s)?  Nothing of it
+ * can be shared, so a clone or deduplication would gain nothing and be
+ * done again on every run.  SEEK_DATA, not st_blocks: ext4 inline data
+ * and btrfs inline extents hold data in zero blocks.
+ */
+int
+extents_none(int fd)
+{
+	return lseek(fd, 0, SEEK_DATA) < 0 && errno == ENXIO;
 }
 
 /*

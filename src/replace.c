@@ -248,8 +248,9 @@ copy_xattrs(struct replacer *rep, int from, int to)
 
 /*
  * Creates the temporary as a clone of the master (FICLONE), owned like the
- * duplicate and with its mode, xattrs and mtime (dupfd: the duplicate,
- * open).  Returns 0 or a negative errno (-ESTALE: the master changed).
+ * duplicate and with its mode, xattrs, atime and mtime (dupfd: the
+ * duplicate, open; as util-linux 1659125a2 does).  Returns 0 or a negative
+ * errno (-ESTALE: the master changed).
  */
 static int
 make_clone(struct replacer *rep, int mfd, const struct rpath *m,
@@ -260,6 +261,9 @@ make_clone(struct replacer *rep, int mfd, const struct rpath *m,
 				 {ds->mtime, (long)ds->mtime_ns}};
 	struct stat st;
 	int src, dst, rc = 0;
+
+	if (fstat(dupfd, &st) == 0)
+		ts[0] = st.st_atim;
 
 	src = openat(mfd, m->name,
 		     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
