@@ -47,7 +47,8 @@
  * bits instead of a 64-bit pointer (arena_ref).  The reservation is the
  * largest of ARENA_MAX, and smaller ones, that the kernel grants.
  */
-#define ARENA_MAX (((size_t)1 << 32) * ARENA_UNIT)
+/* 2^32 units of 4 bytes; 1 GiB where addresses have 32 bits */
+#define ARENA_MAX ((size_t)1 << (sizeof(size_t) > 4 ? 34 : 30))
 
 static __thread char *arena_cur;
 static __thread size_t arena_left;
