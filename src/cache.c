@@ -103,12 +103,10 @@ static char *
 default_path(void)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	struct pathbuf pb = {0};
-	char *s;
+	struct pathbuf base = {0}, dir = {0}, file = {0};
+	char *s = NULL;
 
-	if (xdg && xdg[0] == '/') {
-		pathbuf_printf(&pb, "%s", xdg);
-	} else {
+	if (!xdg || xdg[0] != '/') {
 		if (!home || home[0] != '/') {
 			const struct passwd *pw = getpwuid(getuid());
 
@@ -116,22 +114,20 @@ default_path(void)
 		}
 		if (!home)
 			return NULL;
-		pathbuf_printf(&pb, "%s/.cache", home);
 	}
-	/* the base directory is the user's: mode 0700 if we make it */
-	if (mkdir(pb.s, 0700) < 0 && errno != EEXIST) {
-		pathbuf_release(&pb);
-		return NULL;
-	}
-	s = xstrdup(pathbuf_printf(&pb, "%s/hardlink", pb.s));
-	if (mkdir(s, 0700) < 0 && errno != EEXIST) {
-		free(s);
-		pathbuf_release(&pb);
-		return NULL;
-	}
-	free(s);
-	s = xstrdup(pathbuf_printf(&pb, "%s/cache.db", pb.s));
-	pathbuf_release(&pb);
+	if (xdg && xdg[0] == '/')
+		pathbuf_printf(&base, "%s", xdg);
+	else
+		pathbuf_printf(&base, "%s/.cache", home);
+	pathbuf_printf(&dir, "%s/hardlink", base.s);
+	pathbuf_printf(&file, "%s/cache.db", dir.s);
+	/* both directories are the user's alone if we make them */
+	if ((mkdir(base.s, 0700) == 0 || errno == EEXIST) &&
+	    (mkdir(dir.s, 0700) == 0 || errno == EEXIST))
+		s = xstrdup(file.s);
+	pathbuf_release(&base);
+	pathbuf_release(&dir);
+	pathbuf_release(&file);
 	return s;
 }
 
