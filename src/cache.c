@@ -262,16 +262,19 @@ db_remove(const char *path)
 
 /* A damaged cache of ours starts anew; anything else is left alone. */
 static int
-db_rebuild(struct cache *c, const char *why)
+db_rebuild(struct cache *c, const char *reason)
 {
+	char *why = xstrdup(reason); /* the database's, freed by db_close */
 	int ours;
 
 	db_close(c);
 	if (!c->ours) {
 		warnmsg("%s: cache unusable (%s), not used", c->path, why);
+		free(why);
 		return -1;
 	}
 	warnmsg("%s: cache damaged (%s), started anew", c->path, why);
+	free(why);
 	db_remove(c->path);
 	if (!check_file(c->path, &ours) || db_setup(c) != SQLITE_OK) {
 		db_close(c);
@@ -419,16 +422,12 @@ fs_get(struct cache *c, uint64_t dev, const struct dnode *dir)
 		return f;
 	rc = load_rows(c, f);
 	if (rc != SQLITE_OK) {
-		const char *why = sqlite3_errmsg(c->db);
-		char *msg = xstrdup(why ? why : "?");
-
 		f->n = 0;
-		if (db_rebuild(c, msg) < 0) {
-			/* no database: look-ups find nothing, notes stay */
+		if (db_rebuild(c, sqlite3_errmsg(c->db)) < 0) {
+			/* no database: look-ups find nothing */
 			for (size_t i = 0; i < c->nfs; i++)
 				c->fsv[i].n = 0;
 		}
-		free(msg);
 	}
 	return f;
 }
