@@ -105,6 +105,11 @@ expect_success 'off by default; --no-cache wins over an earlier --cache; the def
 	clean_run && [ -f home/.cache/hardlink/cache.db ]
 '
 
+expect_success '--cache= (an empty name) is a usage error' '
+	tree t && hl --cache= t && rc_is 1 &&
+	err_is "hardlink: empty cache file name" && [ ! -s out ]
+'
+
 expect_success '--json carries the counters; the summary without -v has no cache line' '
 	t=$(cached json) &&
 	hl -n --cache=c.db "$t" && clean_run && no_line out "^Cache" &&
