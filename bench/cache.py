@@ -38,7 +38,8 @@ SCRATCH = os.environ.get('SCRATCH', f'{CORPUS}/bench-scratch/cache')
 
 
 def run(argv, **kw):
-    """Wall seconds and /proc/PID/io of one run (output discarded)."""
+    """Wall seconds, CPU seconds (user + system) and /proc/PID/io of one
+    run (output discarded)."""
     t = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, **kw)
@@ -50,7 +51,7 @@ def run(argv, **kw):
                 io = dict(line.split(': ') for line in f.read().split('\n') if line)
         except OSError:
             pass
-        pid, status = os.waitpid(p.pid, os.WNOHANG)
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
         if pid:
             break
         time.sleep(0.002)
@@ -59,7 +60,9 @@ def run(argv, **kw):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode not in (0,) or err:
         raise SystemExit(f'{argv}: exit {p.returncode}: {err}')
-    return wall, {k: int(v) for k, v in io.items()}
+    io = {k: int(v) for k, v in io.items()}
+    io['cpu'] = ru.ru_utime + ru.ru_stime
+    return wall, io
 
 
 def linked_copy(src):
@@ -114,6 +117,7 @@ def main():
                                    capture_output=True).stdout.count(b'.'))
         calls, nbytes = tree_reads(dst, db)
         t = {k: [] for k in ('find', 'cache', 'nocache', 'first')}
+        cpu = {k: [] for k in t}
         io = {}
         for r in range(ROUNDS):
             order = ['find', 'cache', 'nocache', 'first']
@@ -132,20 +136,29 @@ def main():
                     argv = [HL, '-n', f'--cache={fresh}', dst]
                 w, io[k] = run(argv)
                 t[k].append(w)
+                cpu[k].append(io[k]['cpu'])
         med = {k: statistics.median(v) for k, v in t.items()}
-        rows.append((name, files, nrows, size, calls, nbytes, med, io, t))
+        cmed = {k: statistics.median(v) for k, v in cpu.items()}
+        rows.append((name, files, nrows, size, calls, nbytes, med, io, t, cmed))
     print('| tree | files | cache rows | cache bytes/row | bytes/file | '
           're-run: read calls (bytes) on tree files | find | re-run --cache | '
           'ratio | re-run without | first run --cache | ratio first/without |')
     print('|---|---|---|---|---|---|---|---|---|---|---|---|')
-    for name, files, nrows, size, calls, nbytes, med, io, t in rows:
+    for name, files, nrows, size, calls, nbytes, med, io, t, cmed in rows:
         print(f"| {name} | {files} | {nrows} | {size / max(nrows, 1):.1f} | "
               f"{size / max(files, 1):.1f} | {calls} ({nbytes}) | "
               f"{med['find']:.3f} s | {med['cache']:.3f} s | "
               f"{med['cache'] / med['find']:.2f} | {med['nocache']:.3f} s | "
               f"{med['first']:.3f} s | {med['first'] / med['nocache']:.3f} |")
     print()
-    for name, files, nrows, size, calls, nbytes, med, io, t in rows:
+    print('CPU seconds (user + system), medians: | tree | find | re-run --cache '
+          '| re-run without | first run --cache | ratio first/without |')
+    for name, files, nrows, size, calls, nbytes, med, io, t, cmed in rows:
+        print(f"| {name} | {cmed['find']:.3f} | {cmed['cache']:.3f} | "
+              f"{cmed['nocache']:.3f} | {cmed['first']:.3f} | "
+              f"{cmed['first'] / cmed['nocache']:.3f} |")
+    print()
+    for name, files, nrows, size, calls, nbytes, med, io, t, cmed in rows:
         print(f'{name}: all rounds (s): ' +
               '; '.join(f"{k} {' '.join(f'{x:.3f}' for x in v)}" for k, v in t.items()))
         print(f"{name}: /proc/PID/io of the last re-run with --cache: "
