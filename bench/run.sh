@@ -12,6 +12,7 @@
 #   sh bench/run.sh
 #   CORPORA=npm,biggroup ROUNDS=5 sh bench/run.sh
 #   SKIP_TINY=1 NO_REAL=1 sh bench/run.sh
+#   CACHE_BENCH=1 sh bench/run.sh     (--cache re-runs, bench/cache.py)
 #
 # Corpora: startup (hyperfine, `hardlink -c a b`), npm, initramfs (dracut),
 # samesize-lastbyte, biggroup, large, tiny-many, usr (read-only dry run).
@@ -102,6 +103,8 @@ if [ -n "$sets" ]; then
 fi
 
 # ---- 4. measure
+# CACHE_BENCH=1: only --cache re-runs against find (bench/cache.py)
+[ -z "${CACHE_BENCH:-}" ] || exec python3 bench/cache.py
 SKIPPED="{${skipped}}"
 export SKIPPED
 exec python3 bench/bench.py

@@ -46,7 +46,8 @@
  * built against this header runs with any later libhlcore.so.1, and one
  * that uses only HLCORE_1 functions also with 1.0.  Functions added
  * later live under a new node (HLCORE_1.1: hl_version_number,
- * hl_strerror, hl_engine_stats2), so a program that needs one fails
+ * hl_strerror, hl_engine_stats2; HLCORE_1.2: hl_engine_classify_batch2),
+ * so a program that needs one fails
  * to start on an older library instead of misbehaving.  The structs grow
  * as follows, which is why none of them has a size field:
  *  - struct hl_engine_opts is frozen.  A new option will come as a setter
@@ -77,11 +78,11 @@ extern "C" {
  * which may be newer.  The string is the package version of hardlink.
  */
 #define HL_VERSION_MAJOR 1
-#define HL_VERSION_MINOR 1
+#define HL_VERSION_MINOR 2
 #define HL_VERSION_PATCH 0
 #define HL_VERSION_NUMBER                                                      \
 	(HL_VERSION_MAJOR * 10000 + HL_VERSION_MINOR * 100 + HL_VERSION_PATCH)
-#define HL_VERSION_STRING "1.1.0"
+#define HL_VERSION_STRING "1.2.0"
 
 #if defined(__GNUC__)
 #define HL_API __attribute__((visibility("default")))
@@ -198,6 +199,39 @@ HL_API int hl_engine_classify(struct hl_engine *e, const struct hl_group *g,
 HL_API int hl_engine_classify_batch(struct hl_engine *e, size_t n,
 				    const struct hl_group *groups,
 				    size_t *const *cls, int *const *err);
+
+/*
+ * Since 1.2 (HLCORE_1.2).  What the engine saw of a member's bytes, for a
+ * caller that keeps a cache of digests (hardlink --cache): digests of the
+ * same range of two files of the same size that differ prove that the
+ * files differ; equal digests prove nothing.  XXH3 64-bit (xxHash 0.8,
+ * seed 0) of:
+ *  - head: bytes [0, min(size, 4096)), when have & HL_DIGEST_HEAD;
+ *  - tail: bytes [max(4096, size - 4096), size), for a size over 4096,
+ *    when have & HL_DIGEST_TAIL.
+ * A digest is given only for a range the engine read anyway (which is
+ * which depends on the other members), so either may be missing; none
+ * for a member that failed or for an empty file.  These definitions do
+ * not change within HLCORE_1.  Frozen layout.
+ */
+struct hl_digest {
+	uint64_t head;
+	uint64_t tail;
+	unsigned have;
+};
+#define HL_DIGEST_HEAD 1u
+#define HL_DIGEST_TAIL 2u
+
+/*
+ * Since 1.2 (HLCORE_1.2).  hl_engine_classify_batch, which also fills
+ * dig[i][j] with the digests of member j of groups[i] (see struct
+ * hl_digest): dig may be NULL (no digests), and so may any dig[i].
+ * The digests cost no read of their own.
+ */
+HL_API int hl_engine_classify_batch2(struct hl_engine *e, size_t n,
+				     const struct hl_group *groups,
+				     size_t *const *cls, int *const *err,
+				     struct hl_digest *const *dig);
 
 /*
  * Sets a callback polled between the blocks a classify call reads; when

@@ -122,6 +122,7 @@ struct ctx {
 	size_t *cls;
 	size_t *scratch;
 	int *err;
+	struct hl_digest *dig; /* or NULL: no digests asked for */
 
 	struct range *stack;
 	size_t nstack, capstack;
@@ -515,6 +516,35 @@ split(struct ctx *e, const struct range *r, size_t n,
 }
 
 /*
+ * The digests of hlcore.h (struct hl_digest): a block read at offset 0
+ * of min(size, 4096) bytes is the head, a block that is exactly the last
+ * part [max(4096, size - 4096), size) is the tail.  Both are blocks the
+ * engine reads anyway (the first step and step_tail, or the second block
+ * of a file of at most 8 KiB), so a digest costs at most one XXH3 of a
+ * block that was not hashed.  Distinct members only: safe on workers.
+ */
+static void
+note_digest(struct ctx *e, size_t m, uint64_t off, const unsigned char *p,
+	    size_t len, const uint64_t *hashed)
+{
+	uint64_t size = e->g->size;
+	uint64_t head = size < MIN_BLOCK ? size : MIN_BLOCK;
+	uint64_t tail = size > 2 * (uint64_t)MIN_BLOCK ? size - MIN_BLOCK
+						       : MIN_BLOCK;
+	struct hl_digest *d = &e->dig[m];
+
+	if (off == 0 && len >= head && head > 0) {
+		d->head = hashed && len == head ? *hashed
+						: XXH3_64bits(p, head);
+		d->have |= HL_DIGEST_HEAD;
+	}
+	if (size > MIN_BLOCK && off == tail && off + len == size) {
+		d->tail = hashed ? *hashed : XXH3_64bits(p, len);
+		d->have |= HL_DIGEST_TAIL;
+	}
+}
+
+/*
  * A range of at most NOHASH_MAX members is not hashed: all its blocks
  * fall in one run of label_by_bytes, and each is compared with the
  * representatives found so far.  When the members are equal, which is
@@ -579,6 +609,9 @@ read_slot(void *arg, size_t i, unsigned worker)
 	if (rc == 1)
 		mb->at_eof = 1;
 	e->hashes[i] = j->r->len > NOHASH_MAX ? XXH3_64bits(dst, j->b) : 0;
+	if (e->dig)
+		note_digest(e, m, j->r->off, dst, j->b,
+			    j->r->len > NOHASH_MAX ? &e->hashes[i] : NULL);
 }
 
 /*
@@ -712,6 +745,8 @@ step_hash(struct ctx *e, const struct range *r, size_t b)
 		k[n].hash = XXH3_64bits(e->buf, b);
 		k[n].pos = i;
 		n++;
+		if (e->dig && r->off == 0)
+			note_digest(e, m, 0, e->buf, b, NULL);
 	}
 	qsort(k, n, sizeof(*k), cmp_keyed_hash);
 	for (size_t i = 0; i < n; i++) {
@@ -834,13 +869,17 @@ step(struct ctx *e, struct range r)
 }
 
 static int
-setup(struct ctx *e, const struct hl_group *g, size_t *cls, int *err)
+setup(struct ctx *e, const struct hl_group *g, size_t *cls, int *err,
+      struct hl_digest *dig)
 {
 	size_t n = g->n;
 
 	e->g = g;
 	e->cls = cls;
 	e->err = err;
+	e->dig = dig;
+	if (dig)
+		memset(dig, 0, n * sizeof(*dig));
 	e->nopen = 0;
 	e->nstack = 0;
 	e->mem = malloc(n * sizeof(*e->mem));
@@ -878,16 +917,18 @@ teardown(struct ctx *e)
 	e->keys = NULL;
 	e->hashes = NULL;
 	e->g = NULL;
+	e->dig = NULL;
 }
 
 static int
-classify_one(struct ctx *e, const struct hl_group *g, size_t *cls, int *err)
+classify_one(struct ctx *e, const struct hl_group *g, size_t *cls, int *err,
+	     struct hl_digest *dig)
 {
 	int rc;
 
 	if (!g->n)
 		return 0;
-	rc = setup(e, g, cls, err);
+	rc = setup(e, g, cls, err, dig);
 	if (rc == 0 && g->n == 1)
 		cls[0] = 0;
 	else if (rc == 0)
@@ -904,6 +945,8 @@ classify_one(struct ctx *e, const struct hl_group *g, size_t *cls, int *err)
 			err[i] = e->mem[i].err;
 			if (err[i])
 				cls[i] = HL_NOCLASS;
+			if (err[i] && dig)
+				dig[i].have = 0;
 		}
 	}
 	teardown(e);
@@ -918,9 +961,9 @@ arm(struct hl_engine *e, struct ctx *c, struct pool *pool)
 	c->pool = pool;
 }
 
-int
-hl_engine_classify(struct hl_engine *e, const struct hl_group *g, size_t *cls,
-		   int *err)
+static int
+classify_alone(struct hl_engine *e, const struct hl_group *g, size_t *cls,
+	       int *err, struct hl_digest *dig)
 {
 	struct ctx *c = &e->ctx[0];
 	int rc;
@@ -929,10 +972,17 @@ hl_engine_classify(struct hl_engine *e, const struct hl_group *g, size_t *cls,
 	/* one group: the other threads help by reading its members */
 	if (e->nctx > 1 && g->n >= PARALLEL_MEMBERS)
 		c->pool = engine_pool(e);
-	rc = classify_one(c, g, cls, err);
+	rc = classify_one(c, g, cls, err, dig);
 	e->st.groups++;
 	ctx_collect(e, c);
 	return rc;
+}
+
+int
+hl_engine_classify(struct hl_engine *e, const struct hl_group *g, size_t *cls,
+		   int *err)
+{
+	return classify_alone(e, g, cls, err, NULL);
 }
 
 /*
@@ -951,6 +1001,7 @@ struct batchjob {
 	const struct hl_group *g;
 	size_t *const *cls;
 	int *const *err;
+	struct hl_digest *const *dig; /* or NULL */
 	const size_t *small;
 	_Atomic int rc;
 };
@@ -980,7 +1031,8 @@ batch_one(void *arg, size_t item, unsigned worker)
 
 	if (atomic_load(&j->rc))
 		return;
-	rc = classify_one(&j->e->ctx[worker], &j->g[i], j->cls[i], j->err[i]);
+	rc = classify_one(&j->e->ctx[worker], &j->g[i], j->cls[i], j->err[i],
+			  j->dig ? j->dig[i] : NULL);
 	if (rc < 0)
 		atomic_store(&j->rc, rc);
 }
@@ -990,7 +1042,15 @@ hl_engine_classify_batch(struct hl_engine *e, size_t n,
 			 const struct hl_group *groups, size_t *const *cls,
 			 int *const *err)
 {
-	struct batchjob j = {e, groups, cls, err, NULL, 0};
+	return hl_engine_classify_batch2(e, n, groups, cls, err, NULL);
+}
+
+int
+hl_engine_classify_batch2(struct hl_engine *e, size_t n,
+			  const struct hl_group *groups, size_t *const *cls,
+			  int *const *err, struct hl_digest *const *dig)
+{
+	struct batchjob j = {e, groups, cls, err, dig, NULL, 0};
 	struct pool *pool = NULL;
 	size_t *small, nsmall = 0, members = 0;
 	int rc = 0;
@@ -1003,7 +1063,8 @@ hl_engine_classify_batch(struct hl_engine *e, size_t n,
 
 	if (!pool) {
 		for (size_t i = 0; i < n && rc == 0; i++)
-			rc = hl_engine_classify(e, &groups[i], cls[i], err[i]);
+			rc = classify_alone(e, &groups[i], cls[i], err[i],
+					    dig ? dig[i] : NULL);
 		return rc;
 	}
 	small = malloc(n * sizeof(*small));
@@ -1023,7 +1084,8 @@ hl_engine_classify_batch(struct hl_engine *e, size_t n,
 		ctx_collect(e, &e->ctx[t]);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (is_big(&groups[i]))
-			rc = hl_engine_classify(e, &groups[i], cls[i], err[i]);
+			rc = classify_alone(e, &groups[i], cls[i], err[i],
+					    dig ? dig[i] : NULL);
 	}
 	free(small);
 	return rc;

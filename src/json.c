@@ -289,6 +289,8 @@ json_end(struct json *j, const struct run *r, double duration, int warnings)
 	num_field(o, "saved", c->saved);
 	num_field(o, "bytes_read", r->engine.bytes_read);
 	num_field(o, "files_read", r->engine.files_opened);
+	num_field(o, "cache_answered", c->cache_answered);
+	num_field(o, "cache_bytes_spared", c->cache_spared);
 	fprintf(o, "\"duration\": %.6f, ", duration);
 	bool_field(o, "warnings", warnings, 1);
 	fputs("}\n}\n", o);

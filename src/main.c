@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "act.h"
+#include "cache.h"
 #include "classify.h"
 #include "cleanup.h"
 #include "group.h"
@@ -164,6 +165,9 @@ main(int argc, char **argv)
 	r.rep = replace_new(r.threads, spare);
 
 	report_begin(&r);
+	/* before the walk: the racy-entry rule needs the time of the stats */
+	if (opts.cache)
+		r.cache = cache_open(opts.cache_file);
 	progress_start(&r);
 	verbose(3, "Scanning [device/inode/links]:");
 	for (int i = 0; i < opts.noperands; i++)
@@ -177,6 +181,8 @@ main(int argc, char **argv)
 	group_run(&r, &fl, cl);
 	classify_free(cl);
 	act_free(act);
+	cache_close(r.cache);
+	r.cache = NULL;
 	replace_finish(r.rep);
 	hl_engine_stats(r.eng, &r.engine);
 	hl_engine_free(r.eng);

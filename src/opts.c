@@ -37,9 +37,12 @@ enum {
 	OPT_NO_PROGRESS,
 	OPT_TOP,
 	OPT_MAX_LINKS,
+	OPT_CACHE,
+	OPT_NO_CACHE,
 };
 
 static const struct option longopts[] = {
+	{"cache", optional_argument, NULL, OPT_CACHE},
 	{"content", no_argument, NULL, 'c'},
 	{"io-size", required_argument, NULL, 'b'},
 	{"json", no_argument, NULL, OPT_JSON},
@@ -54,6 +57,7 @@ static const struct option longopts[] = {
 	{"minimize", no_argument, NULL, 'M'},
 	{"mount", no_argument, NULL, OPT_MOUNT},
 	{"dry-run", no_argument, NULL, 'n'},
+	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"ignore-owner", no_argument, NULL, 'o'},
 	{"keep-oldest", no_argument, NULL, 'O'},
@@ -92,6 +96,10 @@ usage(void)
 	      "Options:\n"
 	      " -c, --content              compare only file contents, "
 	      "same as -pot\n"
+	      "     --cache[=<file>]       remember digests of what was read,"
+	      " to tell files\n"
+	      "                              apart unread next time "
+	      "(--no-cache: don't)\n"
 	      " -b, --io-size <size>       largest read from a file "
 	      "(default 1 MiB)\n"
 	      " -d, --respect-dir          directory names have to be "
@@ -309,6 +317,13 @@ opt_one(int c, const char *arg)
 		opts.max_links = (uint32_t)count_arg(arg, "links", 1,
 						     UINT32_MAX);
 		break;
+	case OPT_CACHE:
+		if (arg && !*arg)
+			fatal("empty cache file name");
+		opts.cache = 1;
+		opts.cache_file = arg;
+		break;
+	case OPT_NO_CACHE: opts.cache = 0; break;
 	case 'h': usage(); break;
 	case 'V': version(); break;
 	default: try_help();

@@ -21,10 +21,12 @@ struct options {
 	uintmax_t min_size, max_size, io_size, cache_size;
 	unsigned threads; /* -j; 0: not given (one per online CPU) */
 	const char *method;
-	int json;	    /* --json: one JSON document on stdout */
-	int progress;	    /* -1: when stderr is a terminal, 0 off, 1 on */
-	unsigned top;	    /* rows of the closing table, 0: none */
-	uint32_t max_links; /* --max-links: links per inode, 0: no limit */
+	int json;		/* --json: one JSON document on stdout */
+	int progress;		/* -1: when stderr is a terminal, 0 off, 1 on */
+	unsigned top;		/* rows of the closing table, 0: none */
+	uint32_t max_links;	/* --max-links: links per inode, 0: no limit */
+	int cache;		/* --cache: use the content cache */
+	const char *cache_file; /* --cache=FILE; NULL: the default */
 	struct regex_list include, exclude, exclude_subtree;
 	char **operands;
 	int noperands;

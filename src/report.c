@@ -88,6 +88,10 @@ report_summary(const struct run *r)
 	if (opts.verbose)
 		fprintf(o, "%-25s %" PRIu64 " bytes in %" PRIu64 " files\n",
 			"Read:", r->engine.bytes_read, r->engine.files_opened);
+	if (opts.verbose && opts.cache)
+		fprintf(o,
+			"%-25s %" PRIu64 " files, %" PRIu64 " bytes spared\n",
+			"Cache answered:", c->cache_answered, c->cache_spared);
 	fprintf(o, "%-25s %" PRId64 ".%06ld seconds\n", "Duration:", sec, usec);
 }
 

@@ -125,12 +125,15 @@ enum share { SHARE_LINK, SHARE_CLONE, SHARE_DEDUPE };
 struct counters {
 	uint64_t linked, compared, xattr_compared, saved, skipped_reflinks;
 	uint64_t failed, files;
-	uint64_t reflinked;    /* of linked: paths replaced by a clone */
-	uint64_t deduped;      /* of linked: paths of deduplicated files */
-	uint64_t dedupe_bytes; /* bytes the kernel deduplicated */
-	uint64_t groups;       /* duplicate groups acted on (report_group) */
+	uint64_t reflinked;	 /* of linked: paths replaced by a clone */
+	uint64_t deduped;	 /* of linked: paths of deduplicated files */
+	uint64_t dedupe_bytes;	 /* bytes the kernel deduplicated */
+	uint64_t groups;	 /* duplicate groups acted on (report_group) */
+	uint64_t cache_answered; /* --cache: files proven distinct unread */
+	uint64_t cache_spared;	 /* bytes earlier runs read of those */
 };
 
+struct cache;
 struct replacer;
 struct report;
 
@@ -143,6 +146,7 @@ struct run {
 	struct hl_engine *eng;
 	struct replacer *rep;  /* replace.c's state */
 	struct report *report; /* report.c's state */
+	struct cache *cache;   /* --cache, or NULL */
 	void (*poll)(struct run *r);
 };
 

@@ -307,7 +307,7 @@ expect_success 'one group per line between the top-level keys' '
 	hl --json -n -t t &&
 	clean_run &&
 	[ "$(sed -n 1p "$SCRATCH/out")" = "{" ] &&
-	[ "$(sed -n 2p "$SCRATCH/out")" = "\"version\": \"1.1.0\"," ] &&
+	[ "$(sed -n 2p "$SCRATCH/out")" = "\"version\": \"1.2.0\"," ] &&
 	sed -n 3p "$SCRATCH/out" | grep -q "^\"options\": {.*},\$" &&
 	[ "$(sed -n 4p "$SCRATCH/out")" = "\"groups\": [" ] &&
 	sed -n 5p "$SCRATCH/out" | grep -q "^{\"device\": [0-9]*, \"size\": 5, .*},\$" &&

@@ -72,28 +72,28 @@ expect_success 'meson install: binary, man page, header, library, pkg-config fil
 		"usr/local/include/hlcore.h" \
 		"usr/local/lib/LIBDIR/libhlcore.so" \
 		"usr/local/lib/LIBDIR/libhlcore.so.1" \
-		"usr/local/lib/LIBDIR/libhlcore.so.1.1.0" \
+		"usr/local/lib/LIBDIR/libhlcore.so.1.2.0" \
 		"usr/local/lib/LIBDIR/pkgconfig/hlcore.pc" \
 		"usr/local/share/man/man1/hardlink.1" | sort >want &&
 	{ cmp -s want norm || { diff -u want norm; exit 1; }; } &&
 	cmp -s root/usr/local/include/hlcore.h "$SRC/include/hlcore.h" &&
 	cmp -s root/usr/local/share/man/man1/hardlink.1 "$SRC/man/hardlink.1" &&
 	[ "$(readlink "$LIBDIR/libhlcore.so")" = libhlcore.so.1 ] &&
-	[ "$(readlink "$LIBDIR/libhlcore.so.1")" = libhlcore.so.1.1.0 ]
+	[ "$(readlink "$LIBDIR/libhlcore.so.1")" = libhlcore.so.1.2.0 ]
 '
 
 # The functions of 1.0 stay at HLCORE_1, so that programs built against
-# 1.0 keep running; those added in 1.1 are at HLCORE_1.1.
-expect_success 'the library: soname libhlcore.so.1, only hl_* exported, at HLCORE_1 and HLCORE_1.1' '
+# 1.0 keep running; those added in 1.1 are at HLCORE_1.1, in 1.2 at HLCORE_1.2.
+expect_success 'the library: soname libhlcore.so.1, only hl_* exported, at HLCORE_1, HLCORE_1.1 and HLCORE_1.2' '
 	install &&
-	readelf -d "$LIBDIR/libhlcore.so.1.1.0" | grep -q "SONAME.*\\[libhlcore\\.so\\.1\\]" &&
-	nm -D --defined-only "$LIBDIR/libhlcore.so.1.1.0" | awk "{print \$NF}" |
-		grep -v "^HLCORE_1\\(\\.1\\)\\{0,1\\}\$" | sort >syms &&
+	readelf -d "$LIBDIR/libhlcore.so.1.2.0" | grep -q "SONAME.*\\[libhlcore\\.so\\.1\\]" &&
+	nm -D --defined-only "$LIBDIR/libhlcore.so.1.2.0" | awk "{print \$NF}" |
+		grep -v "^HLCORE_1\\(\\.[12]\\)\\{0,1\\}\$" | sort >syms &&
 	printf "%s\n" hl_engine_classify@@HLCORE_1 hl_engine_classify_batch@@HLCORE_1 \
 		hl_engine_free@@HLCORE_1 hl_engine_new@@HLCORE_1 \
 		hl_engine_set_interrupt@@HLCORE_1 hl_engine_stats@@HLCORE_1 \
 		hl_engine_stats2@@HLCORE_1.1 hl_strerror@@HLCORE_1.1 \
-		hl_version_number@@HLCORE_1.1 | sort >want &&
+		hl_version_number@@HLCORE_1.1 hl_engine_classify_batch2@@HLCORE_1.2 | sort >want &&
 	{ cmp -s want syms || { diff -u want syms; exit 1; }; } &&
 	grep -o "hl_[a-z0-9_]*(" "$SRC/include/hlcore.h" | tr -d "(" | sort -u >api &&
 	sed "s/@@.*//" syms | sort -u >exported &&

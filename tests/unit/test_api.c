@@ -36,8 +36,24 @@ test_version(void **state)
 	snprintf(s, sizeof(s), "%d.%d.%d", HL_VERSION_MAJOR, HL_VERSION_MINOR,
 		 HL_VERSION_PATCH);
 	assert_string_equal(s, HL_VERSION_STRING);
-	/* the functions of HLCORE_1.1 came with 1.1.0 */
-	assert_true(HL_VERSION_NUMBER >= 10100);
+	/* the functions of HLCORE_1.1 came with 1.1.0, of 1.2 with 1.2.0 */
+	assert_true(HL_VERSION_NUMBER >= 10200);
+}
+
+/* HLCORE_1.2: an empty batch and no digests asked for are fine. */
+static void
+test_batch2_empty(void **state)
+{
+	struct hl_engine_opts o = {0};
+	struct hl_engine *e = hl_engine_new(&o);
+	struct hl_digest d = {1, 2, 3};
+
+	(void)state;
+	assert_non_null(e);
+	assert_int_equal(
+		hl_engine_classify_batch2(e, 0, NULL, NULL, NULL, NULL), 0);
+	assert_int_equal(d.have, 3);
+	hl_engine_free(e);
 }
 
 static void
@@ -216,6 +232,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_batch2_empty),
 		cmocka_unit_test(test_strerror_own_codes),
 		cmocka_unit_test(test_strerror_matches_libc),
 		cmocka_unit_test(test_strerror_threads),

@@ -33,6 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "hlcore.h"
 #include "testutil.h"
 
@@ -1422,6 +1424,85 @@ test_hash_collisions(void **state)
 }
 #endif
 
+/* ---- digests (hl_engine_classify_batch2) ---- */
+
+/*
+ * Each size: members 0-2 equal, 3 differs in its first byte, 4 in its
+ * last.  A digest given must be XXH3 of its range (hlcore.h); by default
+ * every member has its head, and the members that share a head and are
+ * over 4 KiB their tail.  Two groups in one batch, on two threads.
+ */
+static void
+digests_case(struct scratch *sc, const struct config *c, size_t len)
+{
+	enum { N = 5 };
+	unsigned char *buf[N];
+	size_t cls[2][N], *clsv[2] = {cls[0], cls[1]};
+	int err[2][N], *errv[2] = {err[0], err[1]};
+	struct hl_digest dig[2][N], *digv[2] = {dig[0], NULL};
+	struct hl_engine_opts o = c->o;
+	struct hl_group g[2];
+	struct src s[2];
+	struct hl_engine *e;
+	uint64_t head = len < 4096 ? len : 4096;
+	uint64_t ts = len > 8192 ? len - 4096 : 4096;
+
+	for (size_t i = 0; i < N; i++)
+		buf[i] = xmalloc(len);
+	rnd_fill(buf[0], len);
+	for (size_t i = 1; i < N; i++)
+		memcpy(buf[i], buf[0], len);
+	buf[3][0] ^= 1;
+	buf[4][len - 1] ^= 1;
+	for (size_t k = 0; k < 2; k++) {
+		src_init(&s[k], N);
+		for (size_t i = 0; i < N; i++)
+			s[k].path[i] = make_file(sc, buf[i], len);
+		g[k] = (struct hl_group){N, len, {src_open, src_close, &s[k]}};
+	}
+	o.threads = 2;
+	e = hl_engine_new(&o);
+	assert_non_null(e);
+	assert_int_equal(hl_engine_classify_batch2(e, 2, g, clsv, errv, digv),
+			 0);
+	for (size_t i = 0; i < N; i++) {
+		const struct hl_digest *d = &dig[0][i];
+
+		assert_int_equal(err[0][i], 0);
+		assert_int_equal(cls[0][i], cls[1][i]);
+		if (d->have & HL_DIGEST_HEAD)
+			assert_true(d->head == XXH3_64bits(buf[i], head));
+		if (d->have & HL_DIGEST_TAIL)
+			assert_true(len > 4096 &&
+				    d->tail ==
+					    XXH3_64bits(buf[i] + ts, len - ts));
+		if (!c->o.mem_limit)
+			assert_true(d->have & HL_DIGEST_HEAD);
+		if (!c->o.mem_limit && !c->o.io_size && len > 4096 && i != 3)
+			assert_true(d->have & HL_DIGEST_TAIL);
+	}
+	assert_true(dig[0][3].head != dig[0][0].head);
+	hl_engine_free(e);
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < N; i++)
+			unlink(s[k].path[i]);
+		src_release(&s[k]);
+	}
+	for (size_t i = 0; i < N; i++)
+		free(buf[i]);
+}
+
+static void
+test_digests(void **state)
+{
+	static const size_t sizes[] = {1,    100,  4096,  4097,	 5000,
+				       8192, 8193, 10000, 100000};
+
+	for (size_t c = 0; c < NELEM(configs); c++)
+		for (size_t k = 0; k < NELEM(sizes); k++)
+			digests_case(*state, &configs[c], sizes[k]);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, scratch_setup, scratch_teardown)
 
 int
@@ -1464,6 +1545,7 @@ main(void)
 		T(test_random_min_mem),
 		T(test_random_max_open_1),
 		T(test_random_min_mem_max_open_1),
+		T(test_digests),
 #ifdef HL_TEST_WRAP_XXH3
 		T(test_hash_collisions),
 #endif
