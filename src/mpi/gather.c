@@ -1,0 +1,237 @@
+/*
+ * gather.c - every rank's stdout, printed by rank 0 in one process's
+ * order.
+ *
+ * One process prints the -v and -l lines of each size group together,
+ * the groups in ascending (device, size) order (group_run).  Here each
+ * rank acts on its own size groups, in that same order: its stdout is a
+ * memory file from gather_begin to gather_end, cut at the start of each
+ * size group's output (gather_mark, called before act_run).  Rank 0
+ * gathers the pieces and their keys (MPI_Gatherv) and prints them merged
+ * by key: each (device, size) lives on one rank, so the merge is that of
+ * sorted lists.  -l numbers its groups 1, 2, ... in output order: the
+ * numbers a rank printed are replaced by the merged order's.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../opts.h"
+#include "../output.h"
+#include "../util.h"
+#include "hlmpi.h"
+
+struct seg {
+	uint64_t dev, size, off; /* off: where its output starts */
+};
+
+static struct seg *segs;
+static size_t nsegs, capsegs;
+static int saved_fd = -1, mem_fd = -1;
+
+void
+gather_begin(struct mpictx *m)
+{
+	(void)m;
+	fflush(stdout);
+	mem_fd = memfd_create("hardlink-mpi-stdout", MFD_CLOEXEC);
+	saved_fd = dup(STDOUT_FILENO);
+	if (mem_fd < 0 || saved_fd < 0 || dup2(mem_fd, STDOUT_FILENO) < 0)
+		fatal("cannot capture the output: %s", strerror(errno));
+}
+
+void
+gather_mark(uint64_t dev, uint64_t size)
+{
+	off_t off;
+
+	if (nsegs && segs[nsegs - 1].dev == dev && segs[nsegs - 1].size == size)
+		return;
+	fflush(stdout);
+	off = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+	if (nsegs == capsegs) {
+		capsegs = capsegs ? capsegs * 2 : 256;
+		segs = xrealloc(segs, capsegs * sizeof(*segs));
+	}
+	segs[nsegs++] = (struct seg){dev, size, (uint64_t)(off < 0 ? 0 : off)};
+}
+
+/* The captured output of this rank: *len bytes, malloc'ed. */
+static char *
+captured(size_t *len)
+{
+	off_t end;
+	char *p;
+
+	fflush(stdout);
+	end = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+	*len = end > 0 ? (size_t)end : 0;
+	p = xmalloc(*len + 1);
+	if (*len && pread(mem_fd, p, *len, 0) != (ssize_t)*len)
+		fatal("cannot read the captured output: %s", strerror(errno));
+	dup2(saved_fd, STDOUT_FILENO);
+	close(saved_fd);
+	close(mem_fd);
+	return p;
+}
+
+/* A -l line's group number, replaced by the merged order's. */
+struct renum {
+	uint64_t last_local, global;
+	int last_rank;
+};
+
+/* Does p (n bytes left) start a -l record: 16 digits and a TAB? */
+static int
+record_at(const char *p, size_t n)
+{
+	if (n < 17 || p[16] != '\t')
+		return 0;
+	for (int i = 0; i < 16; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A piece of output, with -l its records renumbered.  A record starts
+ * a piece or follows a separator; a name with a newline (without -z) is
+ * taken for the start of a record only when what follows the newline is
+ * 16 digits and a TAB.
+ */
+static void
+print_piece(struct renum *rn, int rank, const char *p, size_t len)
+{
+	char sep = opts.zero ? '\0' : '\n';
+
+	if (!opts.list) {
+		fwrite(p, 1, len, stdout);
+		return;
+	}
+	while (len) {
+		const char *e = memchr(p, sep, len);
+		size_t n = e ? (size_t)(e - p) + 1 : len;
+
+		if (record_at(p, len)) {
+			uint64_t local = strtoull(p, NULL, 10);
+
+			if (rank != rn->last_rank || local != rn->last_local) {
+				rn->global++;
+				rn->last_rank = rank;
+				rn->last_local = local;
+			}
+			/* as report_listing writes it */
+			printf("%016" PRIu64, rn->global);
+			fwrite(p + 16, 1, n - 16, stdout);
+		} else {
+			fwrite(p, 1, n, stdout);
+		}
+		p += n;
+		len -= n;
+	}
+}
+
+static void
+merge(int n, const int *nseg, const struct seg *all, const size_t *tlen,
+      const char *text)
+{
+	size_t *pos = xcalloc((size_t)n, sizeof(*pos)); /* next seg per rank */
+	size_t *sbase = xcalloc((size_t)n, sizeof(*sbase));
+	size_t *tbase = xcalloc((size_t)n, sizeof(*tbase));
+	struct renum rn = {0, 0, -1};
+
+	for (int i = 1; i < n; i++) {
+		sbase[i] = sbase[i - 1] + (size_t)nseg[i - 1];
+		tbase[i] = tbase[i - 1] + tlen[i - 1];
+	}
+	for (;;) {
+		int best = -1;
+		const struct seg *s, *b = NULL;
+		size_t end;
+
+		for (int i = 0; i < n; i++) {
+			if (pos[i] == (size_t)nseg[i])
+				continue;
+			s = &all[sbase[i] + pos[i]];
+			if (!b || s->dev < b->dev ||
+			    (s->dev == b->dev && s->size < b->size)) {
+				b = s;
+				best = i;
+			}
+		}
+		if (best < 0)
+			break;
+		pos[best]++;
+		end = pos[best] < (size_t)nseg[best] ? (b + 1)->off
+						     : tlen[best];
+		print_piece(&rn, best, text + tbase[best] + b->off,
+			    end - b->off);
+	}
+	free(pos);
+	free(sbase);
+	free(tbase);
+}
+
+void
+gather_end(struct mpictx *m)
+{
+	size_t len, *tlen = NULL;
+	char *mine = captured(&len), *text = NULL;
+	uint64_t me[2] = {nsegs, len}, *counts = NULL;
+	int *sc = NULL, *sd = NULL, *tc = NULL, *td = NULL;
+	struct seg *all = NULL;
+
+	if (!m->rank)
+		counts = xmalloc((size_t)m->size * sizeof(me));
+	MPI_Gather(me, 2, MPI_UINT64_T, counts, 2, MPI_UINT64_T, 0,
+		   MPI_COMM_WORLD);
+	if (!m->rank) {
+		size_t ns = 0, nt = 0;
+
+		sc = xmalloc((size_t)m->size * 4 * sizeof(int));
+		sd = sc + m->size;
+		tc = sd + m->size;
+		td = tc + m->size;
+		tlen = xmalloc((size_t)m->size * sizeof(*tlen));
+		for (int i = 0; i < m->size; i++) {
+			sd[i] = (int)(ns * sizeof(struct seg));
+			sc[i] = (int)(counts[2 * i] * sizeof(struct seg));
+			ns += counts[2 * i];
+			td[i] = (int)nt;
+			tc[i] = (int)counts[2 * i + 1];
+			tlen[i] = counts[2 * i + 1];
+			nt += counts[2 * i + 1];
+			if (ns * sizeof(struct seg) > INT32_MAX ||
+			    nt > INT32_MAX)
+				fatal("more than 2 GiB of output to gather");
+		}
+		all = xmalloc(ns ? ns * sizeof(*all) : 1);
+		text = xmalloc(nt ? nt : 1);
+	}
+	MPI_Gatherv(segs, (int)(nsegs * sizeof(*segs)), MPI_BYTE, all, sc, sd,
+		    MPI_BYTE, 0, MPI_COMM_WORLD);
+	MPI_Gatherv(mine, (int)len, MPI_BYTE, text, tc, td, MPI_BYTE, 0,
+		    MPI_COMM_WORLD);
+	if (!m->rank) {
+		int *nseg = xmalloc((size_t)m->size * sizeof(*nseg));
+
+		for (int i = 0; i < m->size; i++)
+			nseg[i] = (int)counts[2 * i];
+		merge(m->size, nseg, all, tlen, text);
+		free(nseg);
+	}
+	free(mine);
+	free(text);
+	free(all);
+	free(tlen);
+	free(sc);
+	free(counts);
+	free(segs);
+	segs = NULL;
+	nsegs = capsegs = 0;
+}
