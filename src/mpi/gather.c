@@ -21,16 +21,31 @@
 #include <unistd.h>
 
 #include "../opts.h"
+#include "../policy.h"
 #include "../output.h"
 #include "../util.h"
 #include "hlmpi.h"
 
 struct seg {
 	uint64_t dev, size, off; /* off: where its output starts */
+	uint64_t koff, klen;	 /* its class key in keybuf, or klen 0 */
+};
+
+/*
+ * A content class's kept file, as the policy sorts it (policy.c): the
+ * key by which rank 0 orders the classes of a size group split over
+ * the ranks.  Followed by the name and the directory below the root.
+ */
+struct ckey {
+	uint64_t ino;
+	int64_t mtime;
+	uint32_t mode, uid, gid, nlink, op, namelen, rellen, pad;
 };
 
 static struct seg *segs;
 static size_t nsegs, capsegs;
+static char *keybuf;
+static size_t keylen, keycap;
 static int saved_fd = -1, mem_fd = -1;
 
 void
@@ -44,20 +59,94 @@ gather_begin(struct mpictx *m)
 		fatal("cannot capture the output: %s", strerror(errno));
 }
 
-void
-gather_mark(uint64_t dev, uint64_t size)
+static void
+mark(uint64_t dev, uint64_t size, uint64_t koff, uint64_t klen)
 {
 	off_t off;
 
-	if (nsegs && segs[nsegs - 1].dev == dev && segs[nsegs - 1].size == size)
-		return;
 	fflush(stdout);
 	off = lseek(STDOUT_FILENO, 0, SEEK_CUR);
 	if (nsegs == capsegs) {
 		capsegs = capsegs ? capsegs * 2 : 256;
 		segs = xrealloc(segs, capsegs * sizeof(*segs));
 	}
-	segs[nsegs++] = (struct seg){dev, size, (uint64_t)(off < 0 ? 0 : off)};
+	segs[nsegs++] = (struct seg){dev, size, (uint64_t)(off < 0 ? 0 : off),
+				     koff, klen};
+}
+
+void
+gather_mark(uint64_t dev, uint64_t size)
+{
+	if (!nsegs || segs[nsegs - 1].dev != dev ||
+	    segs[nsegs - 1].size != size || segs[nsegs - 1].klen)
+		mark(dev, size, 0, 0);
+}
+
+static void
+key_add(const void *p, size_t n)
+{
+	if (keylen + n > keycap) {
+		keycap = (keylen + n) * 2;
+		keybuf = xrealloc(keybuf, keycap);
+	}
+	memcpy(keybuf + keylen, p, n);
+	keylen += n;
+}
+
+void
+gather_mark_class(const struct ent *kept)
+{
+	const struct fent *f = ent_f(kept);
+	struct pathbuf pb = {0};
+	struct ckey k = {
+		.ino = f->ino,
+		.mtime = f->mtime,
+		.mode = f->mode,
+		.uid = f->uid,
+		.gid = f->gid,
+		.nlink = f->nlink,
+		.op = kept->op,
+		.namelen = (uint32_t)strlen(f->name),
+	};
+	size_t at = keylen;
+
+	mpi_rel(&pb, f->dir);
+	k.rellen = (uint32_t)pb.len;
+	key_add(&k, sizeof(k));
+	key_add(f->name, k.namelen);
+	key_add(pb.s, pb.len);
+	pathbuf_release(&pb);
+	mark(f->dev, f->size, at, keylen - at);
+}
+
+/* A class key as an entry the policy can compare (rank 0). */
+static struct ent *
+key_ent(struct mpictx *m, const struct seg *sg, const char *keys)
+{
+	struct ckey k;
+	struct fent *f = arena_alloc(sizeof(*f));
+	struct fent **fp = arena_alloc(sizeof(*fp));
+	struct ent *e = arena_alloc(sizeof(*e));
+	const char *p = keys + sg->koff + sizeof(k);
+
+	memcpy(&k, keys + sg->koff, sizeof(k));
+	*f = (struct fent){
+		.dir = mpi_dir(m, k.op, p + k.namelen, k.rellen),
+		.name = arena_strdup(p, k.namelen),
+		.dev = sg->dev,
+		.ino = k.ino,
+		.size = sg->size,
+		.mtime = k.mtime,
+		.mode = k.mode,
+		.uid = k.uid,
+		.gid = k.gid,
+		.nlink = k.nlink,
+		.op = k.op,
+	};
+	*fp = f;
+	*e = (struct ent){.paths = fp, .npaths = 1, .nlink = k.nlink,
+			  .op = k.op};
+	return e;
 }
 
 /* The captured output of this rank: *len bytes, malloc'ed. */
@@ -136,10 +225,48 @@ print_piece(struct renum *rn, int rank, const char *p, size_t len)
 	}
 }
 
+struct merge {
+	struct mpictx *m;
+	struct policy pol;
+	const struct seg *all;
+	const char *keys;
+	struct ent **ents; /* decoded class keys, per segment */
+};
+
+static struct ent *
+seg_ent(struct merge *mg, size_t i)
+{
+	if (!mg->ents[i])
+		mg->ents[i] = key_ent(mg->m, &mg->all[i], mg->keys);
+	return mg->ents[i];
+}
+
+/* Segments a and b in one process's order (both of rank 0's list). */
+static int
+seg_before(struct merge *mg, size_t a, size_t b)
+{
+	const struct seg *x = &mg->all[a], *y = &mg->all[b];
+	struct ent *ea, *eb;
+	int r;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev;
+	if (x->size != y->size)
+		return x->size < y->size;
+	if (!x->klen || !y->klen)
+		return 0; /* not split: one rank only */
+	ea = seg_ent(mg, a);
+	eb = seg_ent(mg, b);
+	r = policy_cmp_attrs(&mg->pol, ea, eb);
+	return (r ? r : policy_cmp_pref(&mg->pol, ea, eb)) < 0;
+}
+
 static void
-merge(int n, const int *nseg, const struct seg *all, const size_t *tlen,
+merge(struct merge *mg, int n, const int *nseg, const size_t *tlen,
       const char *text)
 {
+	const struct seg *all = mg->all;
+
 	size_t *pos = xcalloc((size_t)n, sizeof(*pos)); /* next seg per rank */
 	size_t *sbase = xcalloc((size_t)n, sizeof(*sbase));
 	size_t *tbase = xcalloc((size_t)n, sizeof(*tbase));
@@ -151,21 +278,20 @@ merge(int n, const int *nseg, const struct seg *all, const size_t *tlen,
 	}
 	for (;;) {
 		int best = -1;
-		const struct seg *s, *b = NULL;
+		const struct seg *b;
 		size_t end;
 
 		for (int i = 0; i < n; i++) {
 			if (pos[i] == (size_t)nseg[i])
 				continue;
-			s = &all[sbase[i] + pos[i]];
-			if (!b || s->dev < b->dev ||
-			    (s->dev == b->dev && s->size < b->size)) {
-				b = s;
+			if (best < 0 ||
+			    seg_before(mg, sbase[i] + pos[i],
+				       sbase[best] + pos[best]))
 				best = i;
-			}
 		}
 		if (best < 0)
 			break;
+		b = &all[sbase[best] + pos[best]];
 		pos[best]++;
 		end = pos[best] < (size_t)nseg[best] ? (b + 1)->off
 						     : tlen[best];
@@ -182,49 +308,74 @@ gather_end(struct mpictx *m)
 {
 	size_t len, *tlen = NULL;
 	char *mine = captured(&len), *text = NULL;
-	uint64_t me[2] = {nsegs, len}, *counts = NULL;
-	int *sc = NULL, *sd = NULL, *tc = NULL, *td = NULL;
+	uint64_t me[3] = {nsegs, len, keylen}, *counts = NULL;
+	int *sc = NULL, *sd = NULL, *tc = NULL, *td = NULL, *kc = NULL,
+	    *kd = NULL;
 	struct seg *all = NULL;
+	char *keys = NULL;
 
 	if (!m->rank)
 		counts = xmalloc((size_t)m->size * sizeof(me));
-	MPI_Gather(me, 2, MPI_UINT64_T, counts, 2, MPI_UINT64_T, 0,
+	MPI_Gather(me, 3, MPI_UINT64_T, counts, 3, MPI_UINT64_T, 0,
 		   MPI_COMM_WORLD);
 	if (!m->rank) {
-		size_t ns = 0, nt = 0;
+		size_t ns = 0, nt = 0, nk = 0;
 
-		sc = xmalloc((size_t)m->size * 4 * sizeof(int));
+		sc = xmalloc((size_t)m->size * 6 * sizeof(int));
 		sd = sc + m->size;
 		tc = sd + m->size;
 		td = tc + m->size;
+		kc = td + m->size;
+		kd = kc + m->size;
 		tlen = xmalloc((size_t)m->size * sizeof(*tlen));
 		for (int i = 0; i < m->size; i++) {
 			sd[i] = (int)(ns * sizeof(struct seg));
-			sc[i] = (int)(counts[2 * i] * sizeof(struct seg));
-			ns += counts[2 * i];
+			sc[i] = (int)(counts[3 * i] * sizeof(struct seg));
+			ns += counts[3 * i];
 			td[i] = (int)nt;
-			tc[i] = (int)counts[2 * i + 1];
-			tlen[i] = counts[2 * i + 1];
-			nt += counts[2 * i + 1];
+			tc[i] = (int)counts[3 * i + 1];
+			tlen[i] = counts[3 * i + 1];
+			nt += counts[3 * i + 1];
+			kd[i] = (int)nk;
+			kc[i] = (int)counts[3 * i + 2];
+			nk += counts[3 * i + 2];
 			if (ns * sizeof(struct seg) > INT32_MAX ||
-			    nt > INT32_MAX)
+			    nt > INT32_MAX || nk > INT32_MAX)
 				fatal("more than 2 GiB of output to gather");
 		}
 		all = xmalloc(ns ? ns * sizeof(*all) : 1);
 		text = xmalloc(nt ? nt : 1);
+		keys = xmalloc(nk ? nk : 1);
+		/* a rank's key offsets, from the start of all the keys */
 	}
 	MPI_Gatherv(segs, (int)(nsegs * sizeof(*segs)), MPI_BYTE, all, sc, sd,
 		    MPI_BYTE, 0, MPI_COMM_WORLD);
 	MPI_Gatherv(mine, (int)len, MPI_BYTE, text, tc, td, MPI_BYTE, 0,
 		    MPI_COMM_WORLD);
+	MPI_Gatherv(keybuf, (int)keylen, MPI_BYTE, keys, kc, kd, MPI_BYTE, 0,
+		    MPI_COMM_WORLD);
 	if (!m->rank) {
 		int *nseg = xmalloc((size_t)m->size * sizeof(*nseg));
+		struct merge mg = {.m = m, .all = all, .keys = keys};
+		size_t ns = 0;
 
-		for (int i = 0; i < m->size; i++)
-			nseg[i] = (int)counts[2 * i];
-		merge(m->size, nseg, all, tlen, text);
+		for (int i = 0; i < m->size; i++) {
+			nseg[i] = (int)counts[3 * i];
+			for (int j = 0; j < nseg[i]; j++)
+				all[ns + (size_t)j].koff += (uint64_t)kd[i];
+			ns += (size_t)nseg[i];
+		}
+		mg.ents = xcalloc(ns + 1, sizeof(*mg.ents));
+		policy_init(&mg.pol, &opts);
+		merge(&mg, m->size, nseg, tlen, text);
+		policy_release(&mg.pol);
+		free(mg.ents);
 		free(nseg);
 	}
+	free(keys);
+	free(keybuf);
+	keybuf = NULL;
+	keylen = keycap = 0;
 	free(mine);
 	free(text);
 	free(all);

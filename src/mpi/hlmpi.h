@@ -34,6 +34,11 @@ struct rankstats {
 	uint64_t dirs, files, owned, groups;
 	uint64_t bytes_read, files_opened;
 	uint64_t msgs, msg_bytes, steals, steal_tries;
+	uint64_t split_groups, split_read; /* groups split, bytes read */
+};
+
+struct devsize {
+	uint64_t dev, size;
 };
 
 /* The operands as rank 0 resolved them. */
@@ -48,6 +53,9 @@ struct mpictx {
 	struct operand *ops;
 	int nops;
 	struct rankstats st;
+	struct devsize *split; /* size groups split by digest (sorted) */
+	size_t nsplit, capsplit;
+	uint64_t split_min; /* --mpi-split: files of a group to split it */
 };
 
 int wkey_cmp(const struct wkey *a, const struct wkey *b);
@@ -68,10 +76,28 @@ void dwalk_run(struct mpictx *m, struct run *r, struct filelist *fl,
 
 /*
  * shuffle.c: sends every file and temporary to its owner; fl then holds
- * this rank's records, in walk order, seq numbered in that order.
+ * this rank's records, in walk order, seq numbered in that order, and
+ * *keys (freed and replaced) their walk keys.
  */
-void shuffle_run(struct mpictx *m, struct filelist *fl, struct wkey *keys);
+void shuffle_run(struct mpictx *m, struct filelist *fl, struct wkey **keys);
 int shuffle_owner(const struct mpictx *m, uint64_t dev, uint64_t size);
+/*
+ * The same with the rank of each record chosen by dest (i: its index in
+ * fl->p, SIZE_MAX for a temporary); *split set marks its size group as
+ * split over the ranks (shuffle_is_split, on the receiving rank).
+ */
+typedef int shuffle_dest_fn(void *arg, size_t i, const struct fent *f,
+			    uint32_t *split);
+void shuffle_by(struct mpictx *m, struct filelist *fl, struct wkey **keys,
+		shuffle_dest_fn *dest, void *arg);
+int shuffle_is_split(const struct mpictx *m, uint64_t dev, uint64_t size);
+
+/*
+ * split.c: the size groups of this rank with m->split_min files or more
+ * sent over the ranks by the digest of their files' first block (after
+ * the leftovers: fl->temps is done with).
+ */
+void split_run(struct mpictx *m, struct filelist *fl, struct wkey **keys);
 
 /*
  * gather.c: stdout captured from gather_begin to gather_end, cut at
@@ -80,6 +106,9 @@ int shuffle_owner(const struct mpictx *m, uint64_t dev, uint64_t size);
  */
 void gather_begin(struct mpictx *m);
 void gather_mark(uint64_t dev, uint64_t size);
+/* In a size group split over the ranks: the class kept keeps starts. */
+struct ent;
+void gather_mark_class(const struct ent *kept);
 void gather_end(struct mpictx *m);
 
 #endif /* HL_HLMPI_H */

@@ -15,7 +15,9 @@
  * Refused (exit 1, "hardlink-mpi: OPTION is not supported"): --json,
  * --top and -vv or more (their output is made per file or per group as
  * one process goes, in an order this program does not reproduce).
- * Ours: --mpi-stats=FILE, one line per rank of what it did.
+ * Ours: --mpi-stats=FILE, one line per rank of what it did;
+ * --mpi-split=N, the files of a size group that make it split over the
+ * ranks (split.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +40,9 @@
 #include "../report.h"
 #include "../sig.h"
 #include "hlmpi.h"
+
+/* --mpi-split by default: files of one size group to split it */
+#define SPLIT_MIN 10000
 
 /* As hardlink's: on SIGINT, SIGTERM or SIGHUP, clean up and die by it. */
 static void
@@ -116,6 +121,26 @@ refuse(struct mpictx *m, const char *what)
 	exit(1);
 }
 
+static uint64_t
+split_arg(struct mpictx *m, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || v < 2) {
+		if (!m->rank)
+			fprintf(stderr,
+				"hardlink-mpi: --mpi-split: not a number of "
+				"files (2 or more): %s\n",
+				s);
+		MPI_Finalize();
+		exit(1);
+	}
+	return v;
+}
+
 /*
  * Takes our own options out of argv, refuses what we cannot do, and
  * parses the rest as hardlink does; only rank 0 says anything.
@@ -129,6 +154,8 @@ parse(struct mpictx *m, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strncmp(argv[i], "--mpi-stats=", 12))
 			stats = argv[i] + 12;
+		else if (!strncmp(argv[i], "--mpi-split=", 12))
+			m->split_min = split_arg(m, argv[i] + 12);
 		else if (!strncmp(argv[i], "--top", 5))
 			refuse(m, "--top");
 		else if (!strcmp(argv[i], "--"))
@@ -217,14 +244,58 @@ operands(struct mpictx *m)
 	free(buf);
 }
 
+struct marked {
+	struct mpictx *m;
+	struct actor *act;
+	struct ent **sub; /* one class's members */
+	size_t *zero;	  /* their classes: all the first */
+	size_t cap;
+};
+
+/*
+ * A size group split over the ranks: each content class acted on alone
+ * (act_run treats the classes of a run one by one, in the order of
+ * their first members), its output marked with its kept file.
+ */
+static void
+act_classes(struct marked *k, const struct members *mb, const size_t *cls)
+{
+	if (mb->n > k->cap) {
+		k->cap = mb->n;
+		k->sub = xrealloc(k->sub, k->cap * sizeof(*k->sub));
+		k->zero = xrealloc(k->zero, k->cap * sizeof(*k->zero));
+	}
+	for (size_t i = 0; i < mb->n; i++) {
+		struct members one = {k->sub, 0};
+
+		if (cls[i] != i)
+			continue;
+		for (size_t j = i; j < mb->n; j++) {
+			if (cls[j] == i) {
+				k->zero[one.n] = 0;
+				k->sub[one.n++] = mb->m[j];
+			}
+		}
+		if (one.n < 2)
+			continue;
+		gather_mark_class(mb->m[i]);
+		act_run(k->act, &one, k->zero);
+	}
+}
+
 /* classify_act_fn: the size group's output starts here, then act. */
 static void
-act_marked(void *actor, const struct members *mb, const size_t *cls)
+act_marked(void *arg, const struct members *mb, const size_t *cls)
 {
+	struct marked *k = arg;
 	const struct fent *f = ent_f(mb->m[0]);
 
+	if (shuffle_is_split(k->m, f->dev, f->size)) {
+		act_classes(k, mb, cls);
+		return;
+	}
 	gather_mark(f->dev, f->size);
-	act_run(actor, mb, cls);
+	act_run(k->act, mb, cls);
 }
 
 static void
@@ -259,10 +330,12 @@ write_stats(struct mpictx *m, const char *path)
 			" owned %" PRIu64 " groups %" PRIu64
 			" bytes_read %" PRIu64 " files_opened %" PRIu64
 			" msgs %" PRIu64 " msg_bytes %" PRIu64
-			" steals %" PRIu64 " steal_tries %" PRIu64 "\n",
+			" steals %" PRIu64 " steal_tries %" PRIu64
+			" split_groups %" PRIu64 " split_read %" PRIu64 "\n",
 			i, s->dirs, s->files, s->owned, s->groups,
 			s->bytes_read, s->files_opened, s->msgs, s->msg_bytes,
-			s->steals, s->steal_tries);
+			s->steals, s->steal_tries, s->split_groups,
+			s->split_read);
 	}
 	if (fclose(f) != 0)
 		warnerr(errno, "cannot write %s", path);
@@ -271,16 +344,18 @@ write_stats(struct mpictx *m, const char *path)
 
 /* Plan, classify and act on this rank's size groups. */
 static void
-act_owned(struct run *r, struct filelist *fl)
+act_owned(struct mpictx *m, struct run *r, struct filelist *fl)
 {
+	struct marked k = {.m = m};
 	struct classifier *cl;
-	struct actor *act;
 
-	act = act_new(r);
-	cl = classify_new(r, act_marked, act);
+	k.act = act_new(r);
+	cl = classify_new(r, act_marked, &k);
 	group_run(r, fl, cl);
 	classify_free(cl);
-	act_free(act);
+	act_free(k.act);
+	free(k.sub);
+	free(k.zero);
 	replace_finish(r->rep);
 }
 
@@ -288,7 +363,7 @@ int
 main(int argc, char **argv)
 {
 	struct run r = {.poll = poll_run};
-	struct mpictx m = {0};
+	struct mpictx m = {.split_min = SPLIT_MIN};
 	struct filelist fl = {0};
 	struct hl_engine_opts eo = {0};
 	struct wkey *keys = NULL;
@@ -319,12 +394,13 @@ main(int argc, char **argv)
 	operands(&m);
 	dwalk_run(&m, &r, &fl, &keys);
 	r.stats.files = fl.files;
-	shuffle_run(&m, &fl, keys);
-	free(keys);
+	shuffle_run(&m, &fl, &keys);
 
 	leftover_resolve(&r, &fl);
+	split_run(&m, &fl, &keys);
+	free(keys);
 	gather_begin(&m);
-	act_owned(&r, &fl);
+	act_owned(&m, &r, &fl);
 	gather_end(&m);
 
 	hl_engine_stats(r.eng, &r.engine);

@@ -13,6 +13,7 @@
  * key, which orders the owner's files as one process found them (seq).
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -25,7 +26,7 @@ struct wrec {
 	uint64_t dev, ino, size;
 	int64_t mtime, ctime;
 	uint32_t mtime_ns, ctime_ns, mode, uid, gid, nlink, op;
-	uint32_t temp, klen, rellen, namelen, pad;
+	uint32_t temp, klen, rellen, namelen, split;
 };
 
 struct obuf {
@@ -59,7 +60,7 @@ ob_add(struct obuf *o, const void *p, size_t n)
 
 static void
 put_rec(struct obuf *o, struct pathbuf *pb, const struct fent *f,
-	const struct wkey *k)
+	const struct wkey *k, uint32_t split)
 {
 	static const char zero[8];
 	struct wrec w = {
@@ -78,6 +79,7 @@ put_rec(struct obuf *o, struct pathbuf *pb, const struct fent *f,
 		.temp = !k,
 		.klen = k ? k->len : 0,
 		.namelen = (uint32_t)strlen(f->name),
+		.split = split,
 	};
 	size_t n;
 
@@ -100,6 +102,32 @@ cmp_keyed(const void *a, const void *b)
 			&((const struct keyed *)b)->k);
 }
 
+/* Notes (dev, size) as a group split over the ranks (once). */
+static void
+split_note(struct mpictx *m, uint64_t dev, uint64_t size)
+{
+	struct devsize *v = m->split;
+
+	if (m->nsplit && v[m->nsplit - 1].dev == dev &&
+	    v[m->nsplit - 1].size == size)
+		return;
+	if (m->nsplit == m->capsplit) {
+		m->capsplit = m->capsplit ? m->capsplit * 2 : 16;
+		m->split = v = xrealloc(v, m->capsplit * sizeof(*v));
+	}
+	v[m->nsplit++] = (struct devsize){dev, size};
+}
+
+static int
+cmp_devsize(const void *a, const void *b)
+{
+	const struct devsize *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
 /* Rebuilds the records of buf into fl (files, with their keys in *kv). */
 static void
 get_recs(struct mpictx *m, struct filelist *fl, const char *buf, size_t len,
@@ -116,6 +144,8 @@ get_recs(struct mpictx *m, struct filelist *fl, const char *buf, size_t len,
 		p = buf + off + sizeof(w);
 		off += sizeof(w) +
 		       ((w.klen * 4 + w.rellen + w.namelen + 7) & ~(size_t)7);
+		if (w.split)
+			split_note(m, w.dev, w.size);
 		if (w.temp) {
 			fl->temps = xrealloc(fl->temps,
 					     (fl->ntemps + 1) *
@@ -161,9 +191,36 @@ to_int(size_t n)
 	return (int)n;
 }
 
-void
-shuffle_run(struct mpictx *m, struct filelist *fl, struct wkey *keys)
+int
+shuffle_is_split(const struct mpictx *m, uint64_t dev, uint64_t size)
 {
+	struct devsize k = {dev, size};
+
+	return m->nsplit && bsearch(&k, m->split, m->nsplit, sizeof(k),
+				    cmp_devsize) != NULL;
+}
+
+/* The first shuffle: every record to the owner of its (device, size). */
+static int
+owner_dest(void *arg, size_t i, const struct fent *f, uint32_t *split)
+{
+	(void)i;
+	*split = 0;
+	return shuffle_owner(arg, f->dev, f->size);
+}
+
+void
+shuffle_run(struct mpictx *m, struct filelist *fl, struct wkey **keys)
+{
+	shuffle_by(m, fl, keys, owner_dest, m);
+}
+
+void
+shuffle_by(struct mpictx *m, struct filelist *fl, struct wkey **keyp,
+	   shuffle_dest_fn *dest, void *arg)
+{
+	struct wkey *keys = *keyp;
+	uint32_t split;
 	struct obuf *ob = xcalloc((size_t)m->size, sizeof(*ob));
 	int *sc = xcalloc((size_t)m->size * 4, sizeof(int));
 	int *sd = sc + m->size, *rc = sd + m->size, *rd = rc + m->size;
@@ -173,13 +230,17 @@ shuffle_run(struct mpictx *m, struct filelist *fl, struct wkey *keys)
 	size_t nkv = 0, total = 0;
 	char *sbuf, *rbuf;
 
-	for (size_t i = 0; i < fl->n; i++)
-		put_rec(&ob[shuffle_owner(m, fl->p[i]->dev, fl->p[i]->size)],
-			&pb, fl->p[i], &keys[i]);
-	for (size_t i = 0; i < fl->ntemps; i++)
-		put_rec(&ob[shuffle_owner(m, fl->temps[i].dev,
-					  fl->temps[i].size)],
-			&pb, &fl->temps[i], NULL);
+	for (size_t i = 0; i < fl->n; i++) {
+		int to = dest(arg, i, fl->p[i], &split);
+
+		put_rec(&ob[to], &pb, fl->p[i], &keys[i], split);
+	}
+	for (size_t i = 0; i < fl->ntemps; i++) {
+		int to = dest(arg, SIZE_MAX, &fl->temps[i], &split);
+
+		put_rec(&ob[to], &pb, &fl->temps[i], NULL, split);
+	}
+	free(keys);
 	pathbuf_release(&pb);
 	for (int i = 0; i < m->size; i++) {
 		sc[i] = to_int(ob[i].len);
@@ -214,13 +275,26 @@ shuffle_run(struct mpictx *m, struct filelist *fl, struct wkey *keys)
 	free(sc);
 	if (nkv > 1)
 		qsort(kv, nkv, sizeof(*kv), cmp_keyed);
+	if (m->nsplit > 1) {
+		size_t w = 1;
+
+		qsort(m->split, m->nsplit, sizeof(*m->split), cmp_devsize);
+		for (size_t i = 1; i < m->nsplit; i++) {
+			if (cmp_devsize(&m->split[i], &m->split[w - 1]))
+				m->split[w++] = m->split[i];
+		}
+		m->nsplit = w;
+	}
 	in.p = xmalloc((nkv ? nkv : 1) * sizeof(*in.p));
+	keys = xmalloc((nkv ? nkv : 1) * sizeof(*keys));
 	in.cap = nkv;
 	for (size_t i = 0; i < nkv; i++) {
 		kv[i].f->seq = (uint32_t)i;
+		keys[in.n] = kv[i].k;
 		in.p[in.n++] = kv[i].f;
 	}
 	free(kv);
 	*fl = in;
+	*keyp = keys;
 	m->st.owned = in.n;
 }

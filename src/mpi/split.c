@@ -1,0 +1,137 @@
+/*
+ * split.c - a huge size group shared by the ranks.
+ *
+ * The owner of (device, size) holds the whole group; a group of a
+ * hundred thousand files of 4 KiB would be one rank's work.  A group of
+ * --mpi-split files or more (10,000 by default) is cut by the digest of
+ * its files' first block (XXH64 of at most 4 KiB, read once per inode):
+ * files whose first blocks differ cannot be identical, so every content
+ * class, and with it every master and every link, stays within one
+ * piece, and each piece goes to the rank of hash(device, size, digest)
+ * (a second shuffle).  The digest only routes: bytes still decide, in
+ * the engine, on the rank that gets the piece.
+ *
+ * Such a group's output is then made on several ranks: its records are
+ * flagged (shuffle_is_split), and the act step marks each content class
+ * with its kept file's policy key, so that rank 0 merges the classes in
+ * the order one process prints them (gather.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "../util.h"
+#include "hlmpi.h"
+
+#define FIRST_BLOCK 4096
+
+struct split {
+	struct mpictx *m;
+	int *dest;
+	unsigned char *flag;
+};
+
+static int
+split_dest(void *arg, size_t i, const struct fent *f, uint32_t *split)
+{
+	struct split *s = arg;
+
+	(void)f;
+	*split = s->flag[i];
+	return s->dest[i];
+}
+
+static int
+cmp_dsi(const void *a, const void *b)
+{
+	const struct fent *x = **(struct fent *const *const *)a;
+	const struct fent *y = **(struct fent *const *const *)b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* XXH64 of f's first block; 0 when it cannot be read (the engine will
+ * say why, wherever the file goes). */
+static uint64_t
+first_block(struct mpictx *m, const struct fent *f, char *buf)
+{
+	size_t want = f->size < FIRST_BLOCK ? (size_t)f->size : FIRST_BLOCK;
+	int fd = path_open(f->dir, f->name,
+			   O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOATIME);
+	ssize_t n;
+
+	if (fd < 0 && errno == EPERM)
+		fd = path_open(f->dir, f->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	n = pread(fd, buf, want, 0);
+	close(fd);
+	if (n < 0)
+		return 0;
+	m->st.split_read += (uint64_t)n;
+	return XXH64(buf, (size_t)n, 0);
+}
+
+/* Routes the files of one group, v[0..n-1] sorted by inode. */
+static void
+split_group(struct split *s, struct fent ***v, size_t n, struct fent **base,
+	    char *buf)
+{
+	uint64_t h[3] = {(*v[0])->dev, (*v[0])->size, 0};
+	int to = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct fent *f = *v[i];
+		size_t at = (size_t)(v[i] - base);
+
+		if (!i || f->ino != (*v[i - 1])->ino) {
+			h[2] = first_block(s->m, f, buf);
+			to = (int)(XXH64(h, sizeof(h), 1) %
+				   (uint64_t)s->m->size);
+		}
+		s->dest[at] = to;
+		s->flag[at] = 1;
+	}
+	s->m->st.split_groups++;
+}
+
+void
+split_run(struct mpictx *m, struct filelist *fl, struct wkey **keys)
+{
+	struct split s = {m, xmalloc((fl->n + 1) * sizeof(int)),
+			  xcalloc(fl->n + 1, 1)};
+	struct fent ***v = xmalloc((fl->n + 1) * sizeof(*v));
+	char *buf = xmalloc(FIRST_BLOCK);
+	int any = 0;
+
+	for (size_t i = 0; i < fl->n; i++) {
+		v[i] = &fl->p[i];
+		s.dest[i] = m->rank;
+	}
+	if (fl->n > 1)
+		qsort(v, fl->n, sizeof(*v), cmp_dsi);
+	for (size_t i = 0, j; i < fl->n; i = j) {
+		for (j = i + 1; j < fl->n && (*v[j])->dev == (*v[i])->dev &&
+				(*v[j])->size == (*v[i])->size;
+		     j++)
+			;
+		if (j - i >= m->split_min) {
+			split_group(&s, v + i, j - i, fl->p, buf);
+			any = 1;
+		}
+	}
+	free(buf);
+	free(v);
+	MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+	if (any)
+		shuffle_by(m, fl, keys, split_dest, &s);
+	free(s.dest);
+	free(s.flag);
+}

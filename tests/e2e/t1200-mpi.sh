@@ -1,0 +1,204 @@
+#!/bin/sh
+# t1200-mpi.sh - hardlink-mpi (the run spread over MPI ranks) against
+# hardlink, and its faults.
+#
+# Differential: gen-tree.py trees (as t0500), generated twice side by
+# side; hardlink on A, hardlink-mpi under mpirun -np 1, 2 and 4 on B:
+# the same -v lines and summary (all but Duration:), the same -l
+# listing, then after real runs the same partition of paths into inodes
+# and the same summary.  Balance: a skewed tree (one subtree with 90% of
+# the files) is walked by more than one rank, and the records go to
+# every rank; a huge size group is split by first-block digest over
+# the ranks (--mpi-stats; the same output but for Read: and Compared:,
+# counted per piece).  Faults: SIGKILL to one rank mid-run loses
+# no path and no bytes, and the next run removes the temporaries;
+# SIGINT to mpirun ends every rank, temporaries removed.
+#
+# Cost: each mpirun starts in 0.5-2 s here; this script runs 20 of them.
+# Skipped (exit 77 per test) when hardlink-mpi was not built
+# (meson -Dmpi=disabled, or no OpenMPI) or mpirun is missing.
+
+. "$(dirname "$0")/lib.sh"
+
+GEN_TREE=$(cd "$(dirname "$0")" && pwd -P)/gen-tree.py
+PYTHON=/usr/bin/python3
+[ -x "$PYTHON" ] || PYTHON=python3
+gen_tree() { "$PYTHON" "$GEN_TREE" "$@"; }
+
+MPI=${HARDLINK_MPI:-}
+TIMEOUT=""
+command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout -k 5 120"
+
+# mpi NP ARGS...: hardlink-mpi on NP ranks (oversubscribed: 2 cores here)
+mpi()
+{
+	_np=$1
+	shift
+	$TIMEOUT mpirun --oversubscribe --allow-run-as-root -np "$_np" \
+		"$MPI" "$@"
+}
+
+# nosum FILE: FILE without Duration:, A's paths named as B's
+nosum() { grep -av '^Duration:' "$1" | sed "s|$PWD/A/|$PWD/B/|g"; }
+
+# diff_case SEED NP OPTS: dry -v, -l and real runs, hardlink vs hardlink-mpi
+diff_case()
+{
+	gen_tree gen --seed "$1" A B >/dev/null &&
+	(cd A && "$HARDLINK" -n -v $3 . >../a.dry 2>../a.dry.err) &&
+	(cd B && mpi "$2" -n -v $3 . >../b.dry 2>../b.dry.err) &&
+	nosum a.dry >a.dry.s && nosum b.dry >b.dry.s &&
+	cmp a.dry.s b.dry.s && [ ! -s a.dry.err ] && [ ! -s b.dry.err ] &&
+	(cd A && "$HARDLINK" -l $3 . >../a.list) &&
+	(cd B && mpi "$2" -l $3 . >../b.list) &&
+	nosum a.list >a.list.s && cmp a.list.s b.list &&
+	(cd A && "$HARDLINK" $3 . >../a.real 2>../a.real.err) &&
+	(cd B && mpi "$2" $3 . >../b.real 2>../b.real.err) &&
+	nosum a.real >a.real.s && nosum b.real >b.real.s &&
+	cmp a.real.s b.real.s && [ ! -s b.real.err ] &&
+	gen_tree partition A >a.part && gen_tree partition B >b.part &&
+	cmp a.part b.part &&
+	grep -q '^Linked: *[1-9]' a.real
+}
+
+# stat_col FILE KEY: the KEY column of every rank's --mpi-stats line
+stat_col()
+{
+	awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1"
+}
+
+# ranks_over FILE KEY MIN: how many ranks have KEY > MIN
+ranks_over()
+{
+	stat_col "$1" "$2" | awk -v m="$3" '$1 > m { n++ } END { print n + 0 }'
+}
+
+if [ -z "$MPI" ] || [ ! -x "$MPI" ]; then
+	skip_test 'hardlink-mpi tests' 'hardlink-mpi not built (-Dmpi)'
+	test_done
+	exit $?
+fi
+if ! command -v mpirun >/dev/null 2>&1; then
+	skip_test 'hardlink-mpi tests' 'no mpirun (openmpi-bin)'
+	test_done
+	exit $?
+fi
+
+expect_success 'hardlink-mpi -np 1 decides and prints as hardlink (seed 1)' '
+	diff_case 1 1 ""
+'
+expect_success 'hardlink-mpi -np 2 decides and prints as hardlink (seed 2, -p -o)' '
+	diff_case 2 2 "-p -o"
+'
+expect_success 'hardlink-mpi -np 4 decides and prints as hardlink (seed 3)' '
+	diff_case 3 4 ""
+'
+expect_success 'hardlink-mpi -np 4 decides and prints as hardlink (seed 4, -f -s 0)' '
+	diff_case 4 4 "-f -s 0"
+'
+
+expect_success 'unsupported options are refused with hardlink-mpi: and exit 1' '
+	mkdir d && echo x >d/a &&
+	expect_exit 1 mpi 2 --json d >out 2>err &&
+	[ ! -s out ] &&
+	[ "$(head -n 1 err)" = "hardlink-mpi: --json is not supported" ] &&
+	[ "$(grep -c hardlink-mpi: err)" = 1 ] &&
+	expect_exit 1 mpi 1 -vv d >out 2>err &&
+	[ "$(head -n 1 err)" = "hardlink-mpi: -vv is not supported" ]
+'
+
+# 90% of the files below big/ (in 60 directories), the rest in 10 others
+expect_success 'a skewed tree is walked by several ranks, its records owned by all' '
+	for i in $(seq 0 59); do mkdir -p t/big/s$((i % 6))/d$i; done &&
+	for i in $(seq 0 9); do mkdir t/small$i; done &&
+	for i in $(seq 1 2700); do
+		printf "%0${i}d" 0 >t/big/s$((i % 6))/d$((i % 60))/f$i || exit 1
+	done &&
+	for i in $(seq 1 300); do printf "%d" $i >t/small$((i % 10))/g$i || exit 1; done &&
+	mpi 4 -n --mpi-stats=st t >out &&
+	cat st &&
+	[ "$(summary_line Files: out)" = 3000 ] &&
+	[ "$(stat_col st files | awk "{ s += \$1 } END { print s }")" = 3000 ] &&
+	[ "$(ranks_over st dirs 0)" -ge 2 ] &&
+	[ "$(ranks_over st owned 300)" = 4 ]
+'
+
+expect_success 'a huge size group is compared by every rank (split by first-block digest)' '
+	mkdir g && for i in $(seq 1 400); do
+		printf "%04096d" $((i % 40)) >g/f$i || exit 1
+	done &&
+	touch -d @1700000000 g/* &&
+	"$HARDLINK" -n -v g >a.out &&
+	mpi 4 -n -v --mpi-stats=st --mpi-split=100 g >b.out &&
+	cat st &&
+	grep -v "^Read:\|^Compared: .* files" a.out | nosum - >a.s &&
+	grep -v "^Read:\|^Compared: .* files" b.out | nosum - >b.s &&
+	cmp a.s b.s &&
+	[ "$(summary_line Linked: b.out)" = "360 files" ] &&
+	[ "$(ranks_over st files_opened 40)" = 4 ]
+'
+
+# a tree of big duplicates, so that a run takes long enough to be hit
+make_dups()
+{
+	for g in $(seq 1 40); do
+		mkdir -p t/a$g t/b$g &&
+		head -c $((262144 + g)) /dev/urandom >t/a$g/f &&
+		cp t/a$g/f t/b$g/f && cp t/a$g/f t/b$g/g || return 1
+	done
+	touch -d @1700000000 t/*/* &&
+	(cd t && find . -type f | sort | xargs sha256sum) >manifest
+}
+
+# every path of the manifest is there with its bytes, or a temporary is
+intact()
+{
+	(cd t && sha256sum --quiet -c ../manifest)
+}
+
+# until_linked: waits (at most 20 s) for the first replacement in t/
+until_linked()
+{
+	_n=0
+	while [ -z "$(find t -type f -links +1 | head -n 1)" ]; do
+		_n=$((_n + 1))
+		[ $_n -lt 1000 ] || return 1
+		sleep 0.02
+	done
+}
+
+# Killed once the first file is replaced (mid-run: the ranks are past
+# MPI's start-up, in their replacements), a different rank each round.
+expect_success 'SIGKILL to one rank mid-run loses nothing; the next run cleans up' '
+	make_dups &&
+	for victim in 2 4; do
+		cp -a t t.orig &&
+		{ $TIMEOUT mpirun --oversubscribe --allow-run-as-root -np 4 \
+			"$MPI" t >out 2>err & } &&
+		pid=$! && until_linked &&
+		kids=$(pgrep -P "$(pgrep -P $pid | head -n 1)" || true) &&
+		v=$(echo $kids | cut -d" " -f$victim) &&
+		echo "killing $v of $kids" &&
+		{ [ -z "$v" ] || kill -KILL $v; } &&
+		{ wait $pid || true; } &&
+		intact &&
+		mpi 2 t >out2 2>err2 &&
+		no_temporaries t && intact &&
+		[ "$(find t -type f -links 3 | wc -l)" = 120 ] &&
+		rm -rf t && mv t.orig t || exit 1
+	done
+'
+
+expect_success 'SIGINT to mpirun ends every rank, temporaries removed' '
+	make_dups &&
+	{ mpirun --oversubscribe --allow-run-as-root -np 4 "$MPI" t \
+		>out 2>err & } &&
+	pid=$! && until_linked &&
+	kill -INT $pid &&
+	set +e && wait $pid; rc=$?; set -e &&
+	echo "mpirun exit $rc" && [ $rc -ne 0 ] &&
+	sleep 0.5 && [ -z "$(pgrep -P $pid || true)" ] &&
+	no_temporaries t && intact
+'
+
+test_done
