@@ -422,6 +422,10 @@ main(int argc, char **argv)
 		report_end(&r);
 	replace_free(r.rep);
 	arena_release();
+	for (int i = 0; i < m.nops; i++)
+		free(m.ops[i].root);
+	free(m.ops);
+	free(m.split);
 	if (fflush(stdout) != 0)
 		warnerr(errno, "write error");
 	MPI_Finalize();
