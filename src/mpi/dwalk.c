@@ -357,7 +357,7 @@ seed(struct dwalk *w)
 		size_t before = w->fl->n;
 
 		it.key[0] = (uint32_t)i;
-		if (w->m->ops[i].root) {
+		if (w->m->ops[i].is_dir) {
 			push(w, it);
 			continue;
 		}

@@ -144,8 +144,8 @@ key_ent(struct mpictx *m, const struct seg *sg, const char *keys)
 		.op = k.op,
 	};
 	*fp = f;
-	*e = (struct ent){.paths = fp, .npaths = 1, .nlink = k.nlink,
-			  .op = k.op};
+	*e = (struct ent){
+		.paths = fp, .npaths = 1, .nlink = k.nlink, .op = k.op};
 	return e;
 }
 
@@ -284,9 +284,8 @@ merge(struct merge *mg, int n, const int *nseg, const size_t *tlen,
 		for (int i = 0; i < n; i++) {
 			if (pos[i] == (size_t)nseg[i])
 				continue;
-			if (best < 0 ||
-			    seg_before(mg, sbase[i] + pos[i],
-				       sbase[best] + pos[best]))
+			if (best < 0 || seg_before(mg, sbase[i] + pos[i],
+						   sbase[best] + pos[best]))
 				best = i;
 		}
 		if (best < 0)

@@ -43,7 +43,8 @@ struct devsize {
 
 /* The operands as rank 0 resolved them. */
 struct operand {
-	char *root; /* realpath, or NULL: not a directory (rank 0 walks it) */
+	char *root; /* realpath (a file's: its directory's), or NULL */
+	int is_dir; /* else rank 0 walks it (walk_operand) */
 	uint64_t dev;
 	struct dnode *d; /* this rank's node for root */
 };

@@ -193,7 +193,12 @@ parse(struct mpictx *m, int argc, char **argv)
 	return stats;
 }
 
-/* Rank 0 resolves the operands; every rank gets their roots. */
+/*
+ * Rank 0 resolves the operands; every rank gets their roots: the
+ * directory itself, or a file's directory (the file is walked by rank 0,
+ * its record names that directory as the root), or nothing (walk_operand
+ * on rank 0 says why).
+ */
 static void
 operands(struct mpictx *m)
 {
@@ -208,19 +213,26 @@ operands(struct mpictx *m)
 		for (int i = 0; i < m->nops; i++) {
 			char *rp = realpath(opts.operands[i], NULL);
 			struct stat st;
-			uint64_t dev = 0;
+			uint64_t hdr[3] = {0, 0, 0}; /* dev, is_dir, path len */
 			size_t pl = 0;
 
-			if (rp && lstat(rp, &st) == 0 && S_ISDIR(st.st_mode)) {
-				dev = (uint64_t)st.st_dev;
+			if (rp && lstat(rp, &st) == 0 &&
+			    (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+				char *slash = strrchr(rp, '/');
+
+				hdr[0] = (uint64_t)st.st_dev;
+				hdr[1] = S_ISDIR(st.st_mode);
+				if (!hdr[1]) /* the file's directory */
+					slash == rp ? (void)(rp[1] = '\0')
+						    : (void)(*slash = '\0');
 				pl = strlen(rp) + 1;
 			}
-			buf = xrealloc(buf, l + 16 + pl);
-			memcpy(buf + l, &dev, 8);
-			memcpy(buf + l + 8, &pl, 8);
+			hdr[2] = pl;
+			buf = xrealloc(buf, l + sizeof(hdr) + pl);
+			memcpy(buf + l, hdr, sizeof(hdr));
 			if (pl)
-				memcpy(buf + l + 16, rp, pl);
-			l += 16 + pl;
+				memcpy(buf + l + sizeof(hdr), rp, pl);
+			l += sizeof(hdr) + pl;
 			free(rp);
 		}
 		len = (int)l;
@@ -230,16 +242,18 @@ operands(struct mpictx *m)
 		buf = xmalloc(len ? (size_t)len : 1);
 	MPI_Bcast(buf, len, MPI_BYTE, 0, MPI_COMM_WORLD);
 	for (int i = 0, off = 0; i < m->nops; i++) {
-		size_t pl;
+		uint64_t hdr[3];
 
-		memcpy(&m->ops[i].dev, buf + off, 8);
-		memcpy(&pl, buf + off + 8, 8);
-		if (pl) {
-			m->ops[i].root = xstrdup(buf + off + 16);
-			m->ops[i].d = dnode_new(NULL, m->ops[i].root, pl - 1,
-						(uint32_t)i);
+		memcpy(hdr, buf + off, sizeof(hdr));
+		off += (int)sizeof(hdr);
+		m->ops[i].dev = hdr[0];
+		m->ops[i].is_dir = (int)hdr[1];
+		if (hdr[2]) {
+			m->ops[i].root = xstrdup(buf + off);
+			m->ops[i].d = dnode_new(NULL, m->ops[i].root,
+						hdr[2] - 1, (uint32_t)i);
 		}
-		off += 16 + (int)pl;
+		off += (int)hdr[2];
 	}
 	free(buf);
 }

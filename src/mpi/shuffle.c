@@ -196,8 +196,8 @@ shuffle_is_split(const struct mpictx *m, uint64_t dev, uint64_t size)
 {
 	struct devsize k = {dev, size};
 
-	return m->nsplit && bsearch(&k, m->split, m->nsplit, sizeof(k),
-				    cmp_devsize) != NULL;
+	return m->nsplit &&
+	       bsearch(&k, m->split, m->nsplit, sizeof(k), cmp_devsize) != NULL;
 }
 
 /* The first shuffle: every record to the owner of its (device, size). */

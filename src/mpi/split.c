@@ -68,7 +68,8 @@ first_block(struct mpictx *m, const struct fent *f, char *buf)
 	ssize_t n;
 
 	if (fd < 0 && errno == EPERM)
-		fd = path_open(f->dir, f->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+		fd = path_open(f->dir, f->name,
+			       O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return 0;
 	n = pread(fd, buf, want, 0);

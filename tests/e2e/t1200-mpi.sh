@@ -14,7 +14,7 @@
 # no path and no bytes, and the next run removes the temporaries;
 # SIGINT to mpirun ends every rank, temporaries removed.
 #
-# Cost: each mpirun starts in 0.5-2 s here; this script runs 20 of them.
+# Cost: each mpirun starts in 0.5-2 s here; this script runs 21 of them.
 # Skipped (exit 77 per test) when hardlink-mpi was not built
 # (meson -Dmpi=disabled, or no OpenMPI) or mpirun is missing.
 
@@ -112,6 +112,16 @@ expect_success 'unsupported options are refused with hardlink-mpi: and exit 1' '
 	[ "$(grep -c hardlink-mpi: err)" = 1 ] &&
 	expect_exit 1 mpi 1 -vv d >out 2>err &&
 	[ "$(head -n 1 err)" = "hardlink-mpi: -vv is not supported" ]
+'
+
+expect_success 'file operands and a missing operand: as hardlink (warning, exit 1)' '
+	mkdir d && echo same >a && echo same >b && echo same >d/c &&
+	touch -d @1700000000 a b d/c &&
+	expect_exit 1 "$HARDLINK" -n -v a d b missing >h.out 2>h.err &&
+	expect_exit 1 mpi 2 -n -v a d b missing >m.out 2>m.err &&
+	grep -v ^Duration: h.out >h.s && grep -v ^Duration: m.out >m.s &&
+	cmp h.s m.s && grep -q "Linked: *2 files" m.s &&
+	[ "$(head -n 1 m.err)" = "hardlink-mpi: cannot get realpath: missing: No such file or directory" ]
 '
 
 # 90% of the files below big/ (in 60 directories), the rest in 10 others
