@@ -98,7 +98,8 @@ int shuffle_is_split(const struct mpictx *m, uint64_t dev, uint64_t size);
  * sent over the ranks by the digest of their files' first block (after
  * the leftovers: fl->temps is done with).
  */
-void split_run(struct mpictx *m, struct filelist *fl, struct wkey **keys);
+void split_run(struct mpictx *m, struct run *r, struct filelist *fl,
+	       struct wkey **keys);
 
 /*
  * gather.c: stdout captured from gather_begin to gather_end, cut at

@@ -411,7 +411,7 @@ main(int argc, char **argv)
 	shuffle_run(&m, &fl, &keys);
 
 	leftover_resolve(&r, &fl);
-	split_run(&m, &fl, &keys);
+	split_run(&m, &r, &fl, &keys);
 	free(keys);
 	gather_begin(&m);
 	act_owned(&m, &r, &fl);

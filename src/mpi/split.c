@@ -23,6 +23,9 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "../entry.h"
+#include "../opts.h"
+#include "../policy.h"
 #include "../util.h"
 #include "hlmpi.h"
 
@@ -30,6 +33,7 @@
 
 struct split {
 	struct mpictx *m;
+	struct run *r;
 	int *dest;
 	unsigned char *flag;
 };
@@ -80,12 +84,91 @@ first_block(struct mpictx *m, const struct fent *f, char *buf)
 	return XXH64(buf, (size_t)n, 0);
 }
 
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct fdest {
+	const struct fent *f;
+	int to;
+};
+
+static int
+cmp_fdest(const void *a, const void *b)
+{
+	const struct fent *x = ((const struct fdest *)a)->f;
+	const struct fent *y = ((const struct fdest *)b)->f;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Compared: counts, per attribute run, its files less one (classify.c);
+ * cut in pieces, a run would count one less per extra piece, and
+ * nothing for a piece of one file.  The plan of the whole group (the
+ * stages' own entries and policy) says what one process counts: the
+ * difference goes to this rank's counter.  (Exact when every file can
+ * be read; a file that cannot is reported either way.)
+ */
+static uint64_t
+compared_fix(struct fent **p, size_t n, struct fdest *fd)
+{
+	struct policy pol;
+	struct sizegroup g;
+	struct ent **m;
+	uint64_t fix = 0;
+
+	policy_init(&pol, &opts);
+	entries_sort(&pol, p, n);
+	entries_build(&g, &pol, p, n);
+	m = xmalloc((g.n + 1) * sizeof(*m));
+	for (size_t i = 0; i < g.n; i++)
+		m[i] = &g.ents[i];
+	policy_sort(&pol, m, g.n);
+	for (size_t i = 0, j; i < g.n; i = j) {
+		struct fdest k;
+		uint64_t pieces = 0;
+		int *to = xmalloc((g.n + 1) * sizeof(*to));
+		size_t nto = 0;
+
+		for (j = i + 1; j < g.n && !policy_cmp_attrs(&pol, m[i], m[j]);
+		     j++)
+			;
+		/* entries per destination rank: each a run there */
+		for (size_t e = i; e < j; e++) {
+			k.f = ent_f(m[e]);
+			to[nto++] = ((struct fdest *)bsearch(
+					     &k, fd, n, sizeof(*fd), cmp_fdest))
+					    ->to;
+		}
+		qsort(to, nto, sizeof(*to), cmp_int);
+		for (size_t a = 0, b; a < nto; a = b) {
+			for (b = a + 1; b < nto && to[b] == to[a]; b++)
+				;
+			pieces += b - a > 1 ? b - a - 1 : 0;
+		}
+		if (j - i > 1)
+			fix += (j - i - 1) - pieces;
+		free(to);
+	}
+	free(m);
+	sizegroup_release(&g);
+	policy_release(&pol);
+	return fix;
+}
+
 /* Routes the files of one group, v[0..n-1] sorted by inode. */
 static void
 split_group(struct split *s, struct fent ***v, size_t n, struct fent **base,
 	    char *buf)
 {
 	uint64_t h[3] = {(*v[0])->dev, (*v[0])->size, 0};
+	struct fdest *fd = xmalloc(n * sizeof(*fd));
+	struct fent **p = xmalloc(n * sizeof(*p));
 	int to = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -99,14 +182,21 @@ split_group(struct split *s, struct fent ***v, size_t n, struct fent **base,
 		}
 		s->dest[at] = to;
 		s->flag[at] = 1;
+		fd[i] = (struct fdest){f, to};
+		p[i] = *v[i];
 	}
+	qsort(fd, n, sizeof(*fd), cmp_fdest);
+	s->r->stats.compared += compared_fix(p, n, fd);
+	free(fd);
+	free(p);
 	s->m->st.split_groups++;
 }
 
 void
-split_run(struct mpictx *m, struct filelist *fl, struct wkey **keys)
+split_run(struct mpictx *m, struct run *r, struct filelist *fl,
+	  struct wkey **keys)
 {
-	struct split s = {m, xmalloc((fl->n + 1) * sizeof(int)),
+	struct split s = {m, r, xmalloc((fl->n + 1) * sizeof(int)),
 			  xcalloc(fl->n + 1, 1)};
 	struct fent ***v = xmalloc((fl->n + 1) * sizeof(*v));
 	char *buf = xmalloc(FIRST_BLOCK);

@@ -9,8 +9,8 @@
 # and the same summary.  Balance: a skewed tree (one subtree with 90% of
 # the files) is walked by more than one rank, and the records go to
 # every rank; a huge size group is split by first-block digest over
-# the ranks (--mpi-stats; the same output but for Read: and Compared:,
-# counted per piece).  Faults: SIGKILL to one rank mid-run loses
+# the ranks (--mpi-stats; the same output but for Read:, the bytes the
+# engine read on each rank).  Faults: SIGKILL to one rank mid-run loses
 # no path and no bytes, and the next run removes the temporaries;
 # SIGINT to mpirun ends every rank, temporaries removed.
 #
@@ -144,14 +144,14 @@ expect_success 'a huge size group is compared by every rank (split by first-bloc
 	mkdir g && for i in $(seq 1 400); do
 		printf "%04096d" $((i % 40)) >g/f$i || exit 1
 	done &&
-	touch -d @1700000000 g/* &&
+	touch -d @1700000000 g/* && touch -d @1700000001 g/f1 g/f2 g/f3 &&
 	"$HARDLINK" -n -v g >a.out &&
 	mpi 4 -n -v --mpi-stats=st --mpi-split=100 g >b.out &&
 	cat st &&
-	grep -v "^Read:\|^Compared: .* files" a.out | nosum - >a.s &&
-	grep -v "^Read:\|^Compared: .* files" b.out | nosum - >b.s &&
+	grep -v "^Read:" a.out | nosum - >a.s &&
+	grep -v "^Read:" b.out | nosum - >b.s &&
 	cmp a.s b.s &&
-	[ "$(summary_line Linked: b.out)" = "360 files" ] &&
+	[ "$(summary_line Linked: b.out)" = "357 files" ] &&
 	[ "$(ranks_over st files_opened 40)" = 4 ]
 '
 
