@@ -32,7 +32,8 @@ printf '%-3s %8s %10s %10s %10s %10s %8s %10s %8s %5s %5s\n' N wall_s \
 	files_max/mean owned_max/mean read_max/mean opened_max/mean msgs \
 	msg_bytes steals sum list
 for n in $NS; do
-	run mpi "$n" -n --mpi-stats="$S/st$n" "$C" >"$S/m$n.sum"
+	run mpirun --oversubscribe --allow-run-as-root -np "$n" "$M" -n \
+		--mpi-stats="$S/st$n" "$C" >"$S/m$n.sum"
 	t=$(cat "$S/time")
 	mpi "$n" -l "$C" >"$S/m$n.list"
 	grep -v '^Duration:' "$S/m$n.sum" >"$S/m$n.sum.s"
