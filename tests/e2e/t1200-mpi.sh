@@ -155,15 +155,21 @@ expect_success 'a huge size group is compared by every rank (split by first-bloc
 	[ "$(ranks_over st files_opened 40)" = 4 ]
 '
 
-# a tree of big duplicates, so that a run takes long enough to be hit
+# a tree of 2,000 groups of 3 identical files (4,000 replacements, so
+# that a run is long enough to be hit in its replacements)
 make_dups()
 {
-	for g in $(seq 1 40); do
-		mkdir -p t/a$g t/b$g &&
-		head -c $((262144 + g)) /dev/urandom >t/a$g/f &&
-		cp t/a$g/f t/b$g/f && cp t/a$g/f t/b$g/g || return 1
-	done
-	touch -d @1700000000 t/*/* &&
+	"$PYTHON" - <<'PY' &&
+import os
+for g in range(1, 2001):
+    data = os.urandom(4096 + g)
+    for d, n in ((f"t/a{g % 20}", f"f{g}"), (f"t/b{g % 20}", f"f{g}"),
+                 (f"t/b{g % 20}", f"g{g}")):
+        os.makedirs(d, exist_ok=True)
+        with open(f"{d}/{n}", "wb") as f:
+            f.write(data)
+        os.utime(f"{d}/{n}", (1700000000, 1700000000))
+PY
 	(cd t && find . -type f | sort | xargs sha256sum) >manifest
 }
 
@@ -173,35 +179,67 @@ intact()
 	(cd t && sha256sum --quiet -c ../manifest)
 }
 
-# until_linked: waits (at most 20 s) for the first replacement in t/
+# until_linked: waits (at most 20 s) for the first replacement: the
+# smallest group (t/a1/f1, t/b1/f1, t/b1/g1) is the first its rank
+# replaces; one stat per poll
 until_linked()
 {
 	_n=0
-	while [ -z "$(find t -type f -links +1 | head -n 1)" ]; do
+	while [ "$(stat -c %h t/a1/f1 t/b1/f1 t/b1/g1 2>/dev/null |
+		sort -u)" = 1 ]; do
 		_n=$((_n + 1))
-		[ $_n -lt 1000 ] || return 1
-		sleep 0.02
+		[ $_n -lt 20000 ] || return 1
 	done
 }
 
-# Killed once the first file is replaced (mid-run: the ranks are past
-# MPI's start-up, in their replacements), a different rank each round.
+# ranks_of PID: the ranks' pids, once all 4 run (PID: the timeout
+# running mpirun)
+ranks_of()
+{
+	_n=0
+	while :; do
+		_r=$(pgrep -P "$(pgrep -P "$1" | head -n 1)" || true)
+		[ "$(echo $_r | wc -w)" -lt 4 ] || break
+		_n=$((_n + 1))
+		[ $_n -lt 2000 ] || return 1
+		sleep 0.01
+	done
+	echo $_r
+}
+
+# kill_round N: a real run on 4 ranks, rank pid N (of 4) killed at its
+# first replacement; 0 when it was killed and nothing is lost, 2 when
+# the run ended before the kill landed
+kill_round()
+{
+	{ $TIMEOUT mpirun --oversubscribe --allow-run-as-root -np 4 \
+		"$MPI" t >out 2>err & } &&
+	pid=$! && kids=$(ranks_of $pid) &&
+	v=$(echo $kids | cut -s -d" " -f$1) && [ -n "$v" ] &&
+	until_linked || return 1
+	kill -KILL $v 2>/dev/null || { wait $pid; return 2; }
+	echo "killed $v of $kids"
+	wait $pid || true
+	intact
+}
+
+# Killed at its first replacement (mid-run: past MPI's start-up), a
+# different rank each round; a round whose run ended before the kill
+# landed is tried again (at most 3 times).
 expect_success 'SIGKILL to one rank mid-run loses nothing; the next run cleans up' '
 	make_dups &&
 	for victim in 2 4; do
-		cp -a t t.orig &&
-		{ $TIMEOUT mpirun --oversubscribe --allow-run-as-root -np 4 \
-			"$MPI" t >out 2>err & } &&
-		pid=$! && until_linked &&
-		kids=$(pgrep -P "$(pgrep -P $pid | head -n 1)" || true) &&
-		v=$(echo $kids | cut -d" " -f$victim) &&
-		echo "killing $v of $kids" &&
-		{ [ -z "$v" ] || kill -KILL $v; } &&
-		{ wait $pid || true; } &&
-		intact &&
+		cp -a t t.orig && try=0 &&
+		while :; do
+			set +e; kill_round $victim; rc=$?; set -e
+			[ $rc -ne 2 ] && break
+			try=$((try + 1)) && [ $try -lt 3 ] &&
+			rm -rf t && cp -a t.orig t || exit 1
+		done &&
+		[ $rc = 0 ] &&
 		mpi 2 t >out2 2>err2 &&
 		no_temporaries t && intact &&
-		[ "$(find t -type f -links 3 | wc -l)" = 120 ] &&
+		[ "$(find t -type f -links 3 | wc -l)" = 6000 ] &&
 		rm -rf t && mv t.orig t || exit 1
 	done
 '
