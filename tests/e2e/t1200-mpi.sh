@@ -14,7 +14,8 @@
 # no path and no bytes, and the next run removes the temporaries;
 # SIGINT to mpirun ends every rank, temporaries removed.
 #
-# Cost: each mpirun starts in 0.5-2 s here; this script runs 21 of them.
+# Cost: each mpirun starts in 0.5-2 s here; this script runs 22 of them
+# (more when a kill round is retried).
 # Skipped (exit 77 per test) when hardlink-mpi was not built
 # (meson -Dmpi=disabled, or no OpenMPI) or mpirun is missing.
 
