@@ -30,7 +30,7 @@ MPI=${HARDLINK_MPI:-}
 # Under ASan: OpenMPI's own leaks at exit suppressed (see the file)
 case ${HL_SANITIZE:-none} in
 *address*)
-	LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd -P)/lsan-openmpi.supp:fast_unwind_on_malloc=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+	LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd -P)/lsan-openmpi.supp:fast_unwind_on_malloc=0:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 	export LSAN_OPTIONS
 	;;
 esac
