@@ -142,8 +142,10 @@ give(struct dwalk *w, int to)
 		put(&buf, &len, &cap, &rl, sizeof(rl));
 		put(&buf, &len, &cap, w->pb.s, rl);
 	}
-	memmove(w->stk, w->stk + k, (w->n - k) * sizeof(*w->stk));
-	w->n -= k;
+	if (k) {
+		memmove(w->stk, w->stk + k, (w->n - k) * sizeof(*w->stk));
+		w->n -= k;
+	}
 	send_msg(w, buf, (int)len, to, T_WORK);
 	if (k)
 		w->count++;

@@ -49,7 +49,7 @@ mpi()
 # nosum FILE: FILE without Duration:, A's paths named as B's
 nosum() { grep -av '^Duration:' "$1" | sed "s|$PWD/A/|$PWD/B/|g"; }
 
-# diff_case SEED NP OPTS: hardlink and hardlink-mpi on the same tree B
+# diff_case SEED NP OPTS [MPIOPTS]: hardlink and hardlink-mpi on the same tree B
 # for the dry runs (-n -v, -l: the order of the lines depends on inode
 # numbers, which A and B share only in their relative order when the
 # filesystem hands them out so), then real runs, hardlink on A and
@@ -58,14 +58,14 @@ diff_case()
 {
 	gen_tree gen --seed "$1" A B >/dev/null &&
 	(cd B && "$HARDLINK" -n -v $3 . >../a.dry 2>../a.dry.err) &&
-	(cd B && mpi "$2" -n -v $3 . >../b.dry 2>../b.dry.err) &&
+	(cd B && mpi "$2" -n -v $3 ${4:-} . >../b.dry 2>../b.dry.err) &&
 	nosum a.dry >a.dry.s && nosum b.dry >b.dry.s &&
 	cmp a.dry.s b.dry.s && [ ! -s a.dry.err ] && [ ! -s b.dry.err ] &&
 	(cd B && "$HARDLINK" -l $3 . >../a.list) &&
-	(cd B && mpi "$2" -l $3 . >../b.list) &&
+	(cd B && mpi "$2" -l $3 ${4:-} . >../b.list) &&
 	cmp a.list b.list &&
 	(cd A && "$HARDLINK" $3 . >../a.real 2>../a.real.err) &&
-	(cd B && mpi "$2" $3 . >../b.real 2>../b.real.err) &&
+	(cd B && mpi "$2" $3 ${4:-} . >../b.real 2>../b.real.err) &&
 	nosum a.real >a.real.s && nosum b.real >b.real.s &&
 	cmp a.real.s b.real.s && [ ! -s b.real.err ] &&
 	gen_tree partition A >a.part && gen_tree partition B >b.part &&
@@ -102,8 +102,8 @@ expect_success 'hardlink-mpi -np 1 decides and prints as hardlink (seed 1)' '
 expect_success 'hardlink-mpi -np 2 decides and prints as hardlink (seed 2, -p -o)' '
 	diff_case 2 2 "-p -o"
 '
-expect_success 'hardlink-mpi -np 4 decides and prints as hardlink (seed 3)' '
-	diff_case 3 4 ""
+expect_success 'hardlink-mpi -np 4 decides and prints as hardlink, every group cut by digest (seed 3)' '
+	diff_case 3 4 "" --mpi-split=2
 '
 expect_success 'hardlink-mpi -np 4 decides and prints as hardlink (seed 4, -f -s 0)' '
 	diff_case 4 4 "-f -s 0"
