@@ -874,3 +874,33 @@ walk_operand(struct run *r, struct filelist *fl, const char *operand,
 	pathbuf_release(&w.pb);
 	free(rp);
 }
+
+void
+walk_dir(struct run *r, struct filelist *fl, struct dnode *d, uint64_t rootdev,
+	 walk_sub_fn *sub, void *arg)
+{
+	struct walk w = {.run = r,
+			 .fl = fl,
+			 .op = d->op,
+			 .max_fds = MAX_DIR_FDS,
+			 .rootdev = rootdev};
+	struct stat st;
+	int fd;
+
+	if (excluded_subtree(&w, d))
+		return;
+	fd = check_dir(&w, d,
+		       path_open(d, NULL, O_RDONLY | O_DIRECTORY | O_NONBLOCK),
+		       &st);
+	if (fd >= 0) {
+		w.buf = xmalloc(GETDENTS_BUF);
+		push_frame(&w, d, fd, &st);
+		read_dir(&w, &w.st[0]);
+		for (size_t i = 0; i < w.st[0].nsub; i++)
+			sub(arg, w.st[0].subs[i]);
+		leave(&w);
+		free(w.buf);
+	}
+	free(w.st);
+	pathbuf_release(&w.pb);
+}

@@ -35,7 +35,7 @@ set -u
 pkgs="meson ninja-build gcc g++ clang libclang-rt-14-dev pkg-config
       libxxhash-dev libcmocka-dev valgrind strace attr acl libcap2-bin
       python3 jq e2fsprogs util-linux tmux btrfs-progs xfsprogs
-      clang-format libsqlite3-dev sqlite3"
+      clang-format libsqlite3-dev sqlite3 libopenmpi-dev openmpi-bin"
 need=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"

@@ -67,14 +67,18 @@ expect_success 'meson install: binary, man page, header, library, pkg-config fil
 	sed "s,/lib/[^/]*/,/lib/LIBDIR/," files | sed "s,/lib/libhlcore,/lib/LIBDIR/libhlcore," |
 		sed "s,/lib/pkgconfig/,/lib/LIBDIR/pkgconfig/," >norm &&
 	cat files &&
-	printf "%s\n" \
+	{ printf "%s\n" \
 		"usr/local/bin/hardlink" \
 		"usr/local/include/hlcore.h" \
 		"usr/local/lib/LIBDIR/libhlcore.so" \
 		"usr/local/lib/LIBDIR/libhlcore.so.1" \
 		"usr/local/lib/LIBDIR/libhlcore.so.1.2.0" \
 		"usr/local/lib/LIBDIR/pkgconfig/hlcore.pc" \
-		"usr/local/share/man/man1/hardlink.1" | sort >want &&
+		"usr/local/share/man/man1/hardlink.1" &&
+	  # hardlink-mpi and its page, when OpenMPI was found (meson -Dmpi)
+	  if [ -n "${HARDLINK_MPI:-}" ]; then printf "%s\n" \
+		"usr/local/bin/hardlink-mpi" \
+		"usr/local/share/man/man1/hardlink-mpi.1"; fi; } | sort >want &&
 	{ cmp -s want norm || { diff -u want norm; exit 1; }; } &&
 	cmp -s root/usr/local/include/hlcore.h "$SRC/include/hlcore.h" &&
 	cmp -s root/usr/local/share/man/man1/hardlink.1 "$SRC/man/hardlink.1" &&
