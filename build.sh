@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")"
 
 need=""
-for p in meson ninja-build gcc pkg-config libxxhash-dev; do
+for p in meson ninja-build gcc pkg-config libxxhash-dev libsqlite3-dev; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 if [ -n "$need" ]; then
