@@ -64,6 +64,9 @@ case $mode in
 cold)
 	export CORPORA=${CORPORA:-npm}
 	BLKIO_DEV=$(disk_of "$CORPUS")
+	# blk-throttle counts a device's requests only once it has a rule:
+	# a limit no disk here reaches (requests per second)
+	echo "$BLKIO_DEV ${COLD_IOPS:-1000000}" >"$CG/blkio.throttle.read_iops_device"
 	;;
 slow)
 	IOPS=${SLOW_IOPS:-400}
