@@ -84,7 +84,7 @@ slow)
 	# shellcheck disable=SC2086
 	kib=$(du -sk $srcs | awk '{n += $1} END {print n}')
 	truncate -s $((kib * 3 / 2 / 1024 + 256))M "$WORK/image"
-	mkfs.ext4 -q -F "$WORK/image"
+	mkfs.ext4 -q -F -T default "$WORK/image" # 4 KiB blocks, 256-byte inodes, as on a disk
 	loop=$(losetup --direct-io=on -f --show "$WORK/image")
 	mount "$loop" "$mnt"
 	for s in $(echo "$sets" | tr , ' '); do

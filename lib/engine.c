@@ -52,6 +52,7 @@
 #include <stdatomic.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,6 +364,15 @@ fail(struct ctx *e, size_t m, int err)
  * proved, 0 otherwise, or a negative error (-HL_ECHANGED for a size
  * change).  Safe to call from several threads for distinct members.
  */
+/*
+ * The first read of a file of up to WHOLE_MAX bytes asks for all of it:
+ * one request to the disk when the file is not in the page cache, where
+ * the first block, the last one and the rest would be up to three (the
+ * kernel's first readahead of a file covers WHOLE_MIN bytes by itself).
+ */
+#define WHOLE_MIN (16u << 10)
+#define WHOLE_MAX (128u << 10)
+
 static int
 read_member(struct ctx *e, size_t m, uint64_t off, unsigned char *dst,
 	    size_t len, int at_end, uint64_t *nread)
@@ -380,6 +390,10 @@ read_member(struct ctx *e, size_t m, uint64_t off, unsigned char *dst,
 		atomic_fetch_add(&e->files_opened, 1);
 		transient = 1;
 	}
+	if (off == 0 && len < e->g->size && e->g->size > WHOLE_MIN &&
+	    e->g->size <= WHOLE_MAX)
+		(void)posix_fadvise(fd, 0, (off_t)e->g->size,
+				    POSIX_FADV_WILLNEED);
 	while (got < len || (at_end && rc == 0 && len == 0)) {
 		struct iovec iov[2] = {{dst + got, len - got}, {&extra, 1}};
 		ssize_t r = preadv(fd, iov, at_end ? 2 : 1, (off_t)(off + got));
