@@ -27,6 +27,7 @@ Environment (all optional):
   MINREAD=0   skip computing the minimum bytes an exact tool must read
   HARDLINK    binary to benchmark (default: a snapshot of build/hardlink)
   OUT         where tables and raw data go (default bench/out)
+  SCRATCH     scratch folder: binary snapshot, listings, copies (default CORPUS/bench-scratch)
   MODE        warm (default: the page cache is warmed before each round), cold (the
               page cache is dropped before every timed run: `sync; echo 3 >
               /proc/sys/vm/drop_caches`, root only) or slow (cold, on the throttled
@@ -52,7 +53,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 CORPUS = os.environ.get('CORPUS', '/tmp/hardlink-corpus')
-SCRATCH = os.path.join(CORPUS, 'bench-scratch')
+SCRATCH = os.environ.get('SCRATCH') or os.path.join(CORPUS, 'bench-scratch')
 OUT = os.environ.get('OUT', os.path.join(HERE, 'out'))
 ROUNDS = int(os.environ.get('ROUNDS', '5'))
 REAL_ROUNDS = int(os.environ.get('REAL_ROUNDS', '5'))
