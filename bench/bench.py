@@ -235,9 +235,17 @@ def measure(argv, cwd, stdout=None, timeout=TIMEOUT):
                 others=max(0.0, (b1 - b0 - float(f[1]) - float(f[2])) / float(f[0])) if float(f[0]) >= 0.2 else None)
 
 
+SYNC_PATH = [None]   # the corpus being measured: syncfs of its filesystem only
+
+
 def drop_caches():
-    """sync; echo 3 > /proc/sys/vm/drop_caches (root only; checked in main)."""
-    os.sync()
+    """sync; echo 3 > /proc/sys/vm/drop_caches (root only; checked in main).  The sync is
+    syncfs(2) of the corpus's filesystem (`sync -f`): the corpus's pages must be clean to be
+    dropped, and a global sync would wait for every other writer on the machine."""
+    if SYNC_PATH[0]:
+        subprocess.run(['sync', '-f', SYNC_PATH[0]], check=True)
+    else:
+        os.sync()
     with open('/proc/sys/vm/drop_caches', 'w') as f:
         f.write('3\n')
 
@@ -561,6 +569,7 @@ def fresh_copy(src, dst):
 
 def run_corpus(name, cfg, tools_dry, tools_real, results, notes):
     D = cfg['path']
+    SYNC_PATH[0] = D
     wd = os.path.join(SCRATCH, 'cwd')
     od = os.path.join(SCRATCH, 'lists', name)
     os.makedirs(wd, exist_ok=True)
@@ -937,10 +946,10 @@ def main():
     if COLD and os.geteuid() != 0:
         sys.exit(f'MODE={MODE} drops the page cache before every run: root only')
     mode = dict(warm='warm: the page cache is warmed (every file read) before each round',
-                cold='cold: `sync; echo 3 > /proc/sys/vm/drop_caches` before every timed run',
+                cold='cold: `sync -f CORPUS; echo 3 > /proc/sys/vm/drop_caches` before every timed run',
                 slow='slow disk: corpora on a loop-mounted ext4 image whose reads are throttled '
                      f"({os.environ.get('SLOW_IOPS', '?')} read requests/s, cgroup v1 blkio), "
-                     '`sync; echo 3 > /proc/sys/vm/drop_caches` before every timed run')[MODE]
+                     '`sync -f CORPUS; echo 3 > /proc/sys/vm/drop_caches` before every timed run')[MODE]
     if BLKIO_CG:
         mode += (f'; every timed run inside the blkio cgroup {BLKIO_CG}: disk read requests = '
                  f'blkio.throttle.io_serviced "Read" for {BLKIO_DEV} (after - before)')

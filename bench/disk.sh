@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/disk.sh - bench/bench.py on cold page caches and on a slow disk.
 #
-#   sh bench/disk.sh cold     page cache dropped (sync; echo 3 >
+#   sh bench/disk.sh cold     page cache dropped (sync -f CORPUS; echo 3 >
 #                             /proc/sys/vm/drop_caches) before every timed run,
 #                             corpora where they are (default CORPORA=npm)
 #   sh bench/disk.sh slow     the same on a slow disk: SLOW_CORPORA (default
