@@ -276,7 +276,7 @@ def measure_quiet(argv, cwd, stdout=None, retry=RETRY, timeout=TIMEOUT):
         m = measure(argv, cwd, stdout, timeout)
         m['attempts'] = attempt + 1
         if m['others'] is None or m['others'] <= DISTURBED or m['wall'] > SLOW or m['killed'] \
-                or RETRY_BUDGET[0] < m['wall']:
+                or RETRY_BUDGET[0] < m['wall'] or attempt == retry:
             break
         RETRY_BUDGET[0] -= m['wall']
     return m
@@ -972,7 +972,7 @@ def main():
     t_all = time.time()
     for name in names:
         cfg = CORPORA.get(name) or dict(path=os.path.join(TREE_ROOT or CORPUS, name), real=False,
-                                         rmlint_real=False, default_mode=False, big=False)
+                                         rmlint_real=False, default_mode=False, big=False, other=True)
         if name in skipped or not os.path.isdir(cfg['path']):
             log(f'== {name}: skipped ({skipped.get(name, "no corpus at " + cfg["path"])})')
             results[name] = dict(path=cfg['path'], files=0, dry={}, real={},
@@ -997,6 +997,7 @@ def main():
             notes.append('fdupes has no link action: list mode only')
         elif not cfg['real']:
             notes.append('dry runs only' + (' (system directory: never linked)' if cfg.get('system') else
+                                            '' if cfg.get('other') else
                                             ' (a copy per run is too slow; TINY_REAL=1 adds real runs)'))
         if TOOLS_FILTER:
             dry = [t for t in dry if t in TOOLS_FILTER]
