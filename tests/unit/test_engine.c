@@ -57,7 +57,8 @@ struct src {
 	char **path;
 	int *force;
 	unsigned char *isdir;
-	unsigned opens, closes, cur, peak, bad;
+	/* atomic: the cases with 2 threads open and close from both */
+	_Atomic unsigned opens, closes, cur, peak, bad;
 	size_t *owner;	/* fd -> member + 1, 0 when not ours */
 	unsigned *held; /* descriptors member i holds now */
 };
@@ -699,7 +700,7 @@ static void
 big_class(struct scratch *sc, const struct hl_engine_opts *o, const char *cfg,
 	  int first_changed)
 {
-	enum { N = 200, LEN = 300001, NSAME = 100, NPAIR = 20 };
+	enum { N = 200, LEN = 100001, NSAME = 100, NPAIR = 20 };
 	unsigned char *base = xmalloc(LEN), *buf[N];
 	size_t order[N], pair_at[NPAIR];
 	char what[128];
