@@ -27,6 +27,17 @@ Environment (all optional):
   MINREAD=0   skip computing the minimum bytes an exact tool must read
   HARDLINK    binary to benchmark (default: a snapshot of build/hardlink)
   OUT         where tables and raw data go (default bench/out)
+  SCRATCH     scratch folder: binary snapshot, listings, copies (default CORPUS/bench-scratch)
+  MODE        warm (default: the page cache is warmed before each round), cold (the
+              page cache is dropped before every timed run: `sync; echo 3 >
+              /proc/sys/vm/drop_caches`, root only) or slow (cold, on the throttled
+              loop-mounted image that bench/disk.sh sets up); bench/disk.sh sets the next three
+  BLKIO_CG    a cgroup v1 blkio directory: every timed run is started inside it (a wrapper
+              shell writes its pid to cgroup.procs, then execs the tool) and the read
+              requests and bytes it sent to BLKIO_DEV are taken from blkio.throttle.io_serviced
+              and io_service_bytes (before and after each run)
+  BLKIO_DEV   MAJ:MIN of the device holding the corpora
+  TREE_ROOT   corpora are TREE_ROOT/<name> instead of their usual places
 """
 import hashlib
 import json
@@ -42,7 +53,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 CORPUS = os.environ.get('CORPUS', '/tmp/hardlink-corpus')
-SCRATCH = os.path.join(CORPUS, 'bench-scratch')
+SCRATCH = os.environ.get('SCRATCH') or os.path.join(CORPUS, 'bench-scratch')
 OUT = os.environ.get('OUT', os.path.join(HERE, 'out'))
 ROUNDS = int(os.environ.get('ROUNDS', '5'))
 REAL_ROUNDS = int(os.environ.get('REAL_ROUNDS', '5'))
@@ -58,6 +69,13 @@ MINREAD = os.environ.get('MINREAD', '1') != '0'
 TOOLS_FILTER = [t for t in os.environ.get('TOOLS', '').split(',') if t]
 UL = os.environ.get('UL_HARDLINK', '/usr/bin/hardlink')
 HL = os.environ.get('HARDLINK') or os.path.join(SCRATCH, 'hl', 'hardlink')
+MODE = os.environ.get('MODE', 'warm')
+COLD = MODE in ('cold', 'slow')
+BLKIO_CG = os.environ.get('BLKIO_CG')
+BLKIO_DEV = os.environ.get('BLKIO_DEV')
+TREE_ROOT = os.environ.get('TREE_ROOT')
+# a second binary in the same run (the previous build, say): rows 'hardlink-prev'
+HL_PREV = os.environ.get('HARDLINK_PREV')
 
 CORPORA = {
     # name: path, real runs?, rmlint script practical?, default-mode rows?, big (fewer real rounds)?
@@ -137,7 +155,12 @@ TOOLS = {
                 dry=lambda D, o: (['fdupes', '-r', '-n', '-q', D], o), real=None, parse='blank-sets',
                 cmd_dry='fdupes -r -n -q DIR > list'),
 }
-ORDER = ['hardlink', 'hardlink-j1', 'util-linux', 'hardlink-default', 'util-linux-default',
+if HL_PREV:
+    TOOLS['hardlink-prev'] = T(label='hardlink (previous)', mode='content', ref='hardlink',
+                               dry=lambda D, o: ([HL_PREV, '-n', '-q', '-c', D], None), real=None,
+                               check=lambda D: [HL_PREV, '-n', '-c', '-l', '-z', D], check_parse='hl-list',
+                               cmd_dry='HARDLINK_PREV -n -q -c DIR', cmd_check='HARDLINK_PREV -n -c -l -z DIR')
+ORDER = ['hardlink', 'hardlink-prev', 'hardlink-j1', 'util-linux', 'hardlink-default', 'util-linux-default',
          'jdupes', 'rdfind', 'rmlint', 'fdupes']
 
 
@@ -181,11 +204,20 @@ def measure(argv, cwd, stdout=None, timeout=TIMEOUT):
     """Run argv under bench/measure (a tiny C launcher, so that the child does not
     inherit this Python process's peak RSS): wall, user, sys, maxrss (KiB),
     rchar, read_bytes, exit code, killed."""
+    if COLD:
+        drop_caches()
     load = float(open('/proc/loadavg').read().split()[0])
+    if BLKIO_CG:
+        argv = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', BLKIO_CG] + argv
+        io0 = blkio_read()
     b0 = cpu_busy()
     r = subprocess.run([MEASURE, '-d', cwd, '-o', stdout or os.devnull, '-t', str(timeout), '--'] + argv,
                        capture_output=True, text=True)
     b1 = cpu_busy()
+    io = None
+    if BLKIO_CG:
+        io1 = blkio_read()
+        io = dict(reqs=io1[0] - io0[0], bytes=io1[1] - io0[1])
     f = r.stdout.split()
     if r.returncode != 0 or len(f) != 8:
         raise RuntimeError(f'measure failed: {argv}: {r.stderr}')
@@ -197,9 +229,36 @@ def measure(argv, cwd, stdout=None, timeout=TIMEOUT):
                 rchar=int(f[4]) if int(f[4]) >= 0 else None,
                 read_bytes=int(f[5]) if int(f[5]) >= 0 else None,
                 rc=int(f[6]), killed=f[7] == '1', load=load, stderr=err,
+                disk_reqs=io['reqs'] if io else None, disk_bytes=io['bytes'] if io else None,
                 # cores used by everything else while it ran (other processes, kernel threads)
                 # (/proc/stat counts in 10 ms ticks: meaningless for runs under 0.2 s)
                 others=max(0.0, (b1 - b0 - float(f[1]) - float(f[2])) / float(f[0])) if float(f[0]) >= 0.2 else None)
+
+
+SYNC_PATH = [None]   # the corpus being measured: syncfs of its filesystem only
+
+
+def drop_caches():
+    """sync; echo 3 > /proc/sys/vm/drop_caches (root only; checked in main).  The sync is
+    syncfs(2) of the corpus's filesystem (`sync -f`): the corpus's pages must be clean to be
+    dropped, and a global sync would wait for every other writer on the machine."""
+    if SYNC_PATH[0]:
+        subprocess.run(['sync', '-f', SYNC_PATH[0]], check=True)
+    else:
+        os.sync()
+    with open('/proc/sys/vm/drop_caches', 'w') as f:
+        f.write('3\n')
+
+
+def blkio_read():
+    """(read requests, read bytes) BLKIO_CG has sent to BLKIO_DEV so far."""
+    def get(name):
+        for line in open(os.path.join(BLKIO_CG, name)):
+            f = line.split()
+            if len(f) == 3 and f[0] == BLKIO_DEV and f[1] == 'Read':
+                return int(f[2])
+        return 0
+    return get('blkio.throttle.io_serviced'), get('blkio.throttle.io_service_bytes')
 
 
 def is_slow(m):
@@ -217,7 +276,7 @@ def measure_quiet(argv, cwd, stdout=None, retry=RETRY, timeout=TIMEOUT):
         m = measure(argv, cwd, stdout, timeout)
         m['attempts'] = attempt + 1
         if m['others'] is None or m['others'] <= DISTURBED or m['wall'] > SLOW or m['killed'] \
-                or RETRY_BUDGET[0] < m['wall']:
+                or RETRY_BUDGET[0] < m['wall'] or attempt == retry:
             break
         RETRY_BUDGET[0] -= m['wall']
     return m
@@ -486,6 +545,7 @@ def summary(runs):
                 cpu=statistics.median([r['user'] + r['sys'] for r in ok]),
                 user=med('user'), sys=med('sys'),
                 maxrss=med('maxrss'), rchar=med('rchar'), read_bytes=med('read_bytes'),
+                disk_reqs=med('disk_reqs') if all('disk_reqs' in r for r in ok) else None,
                 rc=sorted({r['rc'] for r in ok}), load=max(r['load'] for r in ok),
                 others=statistics.median([r['others'] for r in ok if r.get('others') is not None])
                 if any(r.get('others') is not None for r in ok) else None)
@@ -509,6 +569,7 @@ def fresh_copy(src, dst):
 
 def run_corpus(name, cfg, tools_dry, tools_real, results, notes):
     D = cfg['path']
+    SYNC_PATH[0] = D
     wd = os.path.join(SCRATCH, 'cwd')
     od = os.path.join(SCRATCH, 'lists', name)
     os.makedirs(wd, exist_ok=True)
@@ -521,8 +582,9 @@ def run_corpus(name, cfg, tools_dry, tools_real, results, notes):
     # warm the page cache (this machine pages out memory left untouched for 60 s,
     # see RESULTS.md, so corpora are re-read before every round when that is cheap)
     def warm():
-        sh(f"find '{D}' -type f -print0 | xargs -0 -r cat > /dev/null")
-    if cfg.get('system'):
+        if not COLD:
+            sh(f"find '{D}' -type f -print0 | xargs -0 -r cat > /dev/null")
+    if cfg.get('system') and not COLD:
         log('   warm-up round (untimed)')
         for t in tools_dry:
             if t.startswith('util-linux'):
@@ -552,7 +614,8 @@ def run_corpus(name, cfg, tools_dry, tools_real, results, notes):
             if m['killed'] or is_slow(m):
                 cap[t] = min(cap[t], 1 if m['killed'] else SLOW_RUNS)
             log(f"   dry {r + 1}/{ROUNDS} {t:20s} {m['wall']:9.3f} s  cpu {m['user'] + m['sys']:8.3f}  "
-                f"rss {m['maxrss'] / 1024:7.1f} MiB  rchar {m['rchar'] or 0:>13}  rc {m['rc']}  others {m['others'] if m['others'] is None else round(m['others'], 2)}"
+                f"rss {m['maxrss'] / 1024:7.1f} MiB  rchar {m['rchar'] or 0:>13}  disk {m['read_bytes'] or 0:>11}  "
+                f"reqs {m['disk_reqs']}  rc {m['rc']}  others {m['others'] if m['others'] is None else round(m['others'], 2)}"
                 + ('  KILLED' if m['killed'] else ''))
             if t == 'rdfind':
                 try:
@@ -706,9 +769,11 @@ def table(name, mode, res):
     ks = [t for t in ORDER if t in rows]
     if not ks:
         return ''
+    reqs = any(rows[t]['summary'].get('disk_reqs') is not None for t in ks)
     out = [f'| tool | mode | runs | wall s, median (min–max) | CPU s (user+sys) | peak RSS MiB | read MiB (rchar) '
-           f'| disk MiB | wall ×hl | CPU ×hl | RSS ×hl | read ×hl | groups / links | same result | others |',
-           '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|']
+           f'| disk MiB | ' + ('disk read requests | requests ×hl | ' if reqs else '')
+           + 'wall ×hl | CPU ×hl | RSS ×hl | read ×hl | groups / links | same result | others |',
+           '|---|---|--:|--:|--:|--:|--:|--:|' + ('--:|--:|' if reqs else '') + '--:|--:|--:|--:|--:|---|--:|']
     for t in ks:
         s = rows[t]['summary']
         ref = rows.get(TOOLS[t]['ref'], {}).get('summary', {})
@@ -726,14 +791,16 @@ def table(name, mode, res):
             gl = ''
         out.append(f"| {TOOLS[t]['label']} | {TOOLS[t]['mode']} | {s['n']} | {wall} | {fmt_s(s['cpu'])} | "
                    f"{fmt_mib(s['maxrss'], 1024)} | {fmt_mib(s['rchar'])} | {fmt_mib(s['read_bytes'])} | "
-                   f"{ratio(s['wall'], ref.get('wall'))} | "
+                   + (f"{'–' if s.get('disk_reqs') is None else round(s['disk_reqs'])} | "
+                      f"{ratio(s.get('disk_reqs'), ref.get('disk_reqs'))} | " if reqs else '')
+                   + f"{ratio(s['wall'], ref.get('wall'))} | "
                    f"{ratio(s['cpu'], ref.get('cpu'))} | {ratio(s['maxrss'], ref.get('maxrss'))} | "
                    f"{ratio(s['rchar'], ref.get('rchar'))} | {gl} | {chk} | {oth} |")
     return '\n'.join(out)
 
 
 def report(results, meta):
-    L = ['# Benchmark run', '', f"Date: {meta['date']}  ", f"Machine: {meta['machine']}  ",
+    L = ['# Benchmark run', '', f"Date: {meta['date']}  ", f"Mode: {meta['mode']}  ", f"Machine: {meta['machine']}  ",
          f"hardlink: {meta['hardlink']}  ", f"Peers: {meta['peers']}  ",
          f"Settings: {meta['settings']}", '',
          'Columns: wall = median of the timed runs (min–max); CPU = user+sys; peak RSS = ru_maxrss; read = rchar '
@@ -803,7 +870,7 @@ def report(results, meta):
     L.append('')
     L.append('| tool | dry / list | real | listing used for the check |')
     L.append('|---|---|---|---|')
-    for t in ORDER:
+    for t in [t for t in ORDER if t in TOOLS]:
         tool = TOOLS[t]
         L.append(f"| {tool['label']} | `{tool['cmd_dry']}` | {('`' + tool['cmd_real'] + '`') if tool.get('cmd_real') else 'list only'} "
                  f"| {('`' + tool['cmd_check'] + '`') if tool.get('cmd_check') else 'its dry-run output'} |")
@@ -874,7 +941,24 @@ def main():
         if '.so.' in f and os.path.isfile(lib) and not os.path.islink(lib):
             head += f', {f} sha256 ' + hashlib.sha256(open(lib, 'rb').read()).hexdigest()[:16]
     names = [c for c in os.environ.get('CORPORA', DEFAULT_CORPORA).split(',') if c]
-    meta = dict(date=time.strftime('%Y-%m-%d %H:%M:%S %Z'), machine=machine(),
+    if MODE not in ('warm', 'cold', 'slow'):
+        sys.exit(f'MODE={MODE}: warm, cold or slow')
+    if COLD and os.geteuid() != 0:
+        sys.exit(f'MODE={MODE} drops the page cache before every run: root only')
+    mode = dict(warm='warm: the page cache is warmed (every file read) before each round',
+                cold='cold: `sync -f CORPUS; echo 3 > /proc/sys/vm/drop_caches` before every timed run',
+                slow='slow disk: corpora on a loop-mounted ext4 image whose reads are throttled '
+                     f"({os.environ.get('SLOW_IOPS', '?')} read requests/s, cgroup v1 blkio), "
+                     '`sync -f CORPUS; echo 3 > /proc/sys/vm/drop_caches` before every timed run')[MODE]
+    if BLKIO_CG:
+        mode += (f'; every timed run inside the blkio cgroup {BLKIO_CG}: disk read requests = '
+                 f'blkio.throttle.io_serviced "Read" for {BLKIO_DEV} (after - before)')
+    log(f'mode: {mode}')
+    if TREE_ROOT:
+        for n, c in CORPORA.items():
+            if not c.get('system'):
+                c['path'] = os.path.join(TREE_ROOT, n)
+    meta = dict(date=time.strftime('%Y-%m-%d %H:%M:%S %Z'), machine=machine(), mode=mode,
                 hardlink=f'{HL} (snapshot of build/hardlink at {head})', peers=versions(),
                 settings=f'ROUNDS={ROUNDS} REAL_ROUNDS={REAL_ROUNDS} REAL_ROUNDS_BIG={REAL_ROUNDS_BIG} '
                          f'TIMEOUT={TIMEOUT:.0f} TIMEOUT_TINY={TIMEOUT_TINY:.0f} SLOW={SLOW:.0f} SLOW_RUNS={SLOW_RUNS} CORPORA={",".join(names)}')
@@ -887,13 +971,14 @@ def main():
     skipped = json.loads(os.environ.get('SKIPPED', '{}'))
     t_all = time.time()
     for name in names:
-        cfg = CORPORA[name]
+        cfg = CORPORA.get(name) or dict(path=os.path.join(TREE_ROOT or CORPUS, name), real=False,
+                                         rmlint_real=False, default_mode=False, big=False, other=True)
         if name in skipped or not os.path.isdir(cfg['path']):
             log(f'== {name}: skipped ({skipped.get(name, "no corpus at " + cfg["path"])})')
             results[name] = dict(path=cfg['path'], files=0, dry={}, real={},
                                  notes=[f"skipped: {skipped.get(name, 'no corpus')}"])
             continue
-        dry = ['hardlink', 'hardlink-j1', 'util-linux']
+        dry = ['hardlink'] + (['hardlink-prev'] if HL_PREV else []) + ['hardlink-j1', 'util-linux']
         if cfg.get('default_mode'):
             dry += ['hardlink-default', 'util-linux-default']
         dry += ['jdupes', 'rdfind', 'rmlint', 'fdupes']
@@ -912,6 +997,7 @@ def main():
             notes.append('fdupes has no link action: list mode only')
         elif not cfg['real']:
             notes.append('dry runs only' + (' (system directory: never linked)' if cfg.get('system') else
+                                            '' if cfg.get('other') else
                                             ' (a copy per run is too slow; TINY_REAL=1 adds real runs)'))
         if TOOLS_FILTER:
             dry = [t for t in dry if t in TOOLS_FILTER]

@@ -14,6 +14,9 @@
 #   SKIP_TINY=1 NO_REAL=1 sh bench/run.sh
 #   CACHE_BENCH=1 sh bench/run.sh     (--cache re-runs, bench/cache.py)
 #
+# Cold page cache and slow-disk runs: sh bench/disk.sh cold|slow (root; run
+# this script once first for the peers and corpora).
+#
 # Corpora: startup (hyperfine, `hardlink -c a b`), npm, initramfs (dracut),
 # samesize-lastbyte, biggroup, large, tiny-many, usr (read-only dry run).
 # The default set takes about 40 minutes on a 2-core machine once the corpora

@@ -23,9 +23,12 @@
  *
  * Each byte of each member is therefore read at most once, and a member is
  * read only up to the block in which it first differs from every other
- * member.  The second block read is the last 4 KiB (step_tail), so late
- * differences cost little as well.  Blocks start at 4 KiB and grow to
- * io_size, so early differences cost little.
+ * member.  (One exception, step_equal: a big class that looks like one
+ * set of duplicates is read against its first member instead, and a member
+ * that differs there and shares its block's hash with another such member
+ * reads that block a second time.)  The second block read is the last 4 KiB
+ * (step_tail), so late differences cost little as well.  Blocks start at 4 KiB
+ * and grow to io_size, so early differences cost little.
  *
  * Over budget.  When a class is so large that even one 4 KiB block per
  * member exceeds mem_limit, its members are first hashed one at a time
@@ -49,6 +52,7 @@
 #include <stdatomic.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +95,8 @@ enum range_flags {
 	R_STREAM = 1,
 	/* the last block is still to be probed (see step_tail) */
 	R_TAIL = 2,
+	/* differed from the first member in step_equal: next step lockstep */
+	R_LOCK = 4,
 };
 
 struct keyed {
@@ -359,6 +365,15 @@ fail(struct ctx *e, size_t m, int err)
  * proved, 0 otherwise, or a negative error (-HL_ECHANGED for a size
  * change).  Safe to call from several threads for distinct members.
  */
+/*
+ * The first read of a file of up to WHOLE_MAX bytes asks for all of it:
+ * one request to the disk when the file is not in the page cache, where
+ * the first block, the last one and the rest would be up to three (the
+ * kernel's first readahead of a file covers WHOLE_MIN bytes by itself).
+ */
+#define WHOLE_MIN (16u << 10)
+#define WHOLE_MAX (128u << 10)
+
 static int
 read_member(struct ctx *e, size_t m, uint64_t off, unsigned char *dst,
 	    size_t len, int at_end, uint64_t *nread)
@@ -376,6 +391,10 @@ read_member(struct ctx *e, size_t m, uint64_t off, unsigned char *dst,
 		atomic_fetch_add(&e->files_opened, 1);
 		transient = 1;
 	}
+	if (off == 0 && len < e->g->size && e->g->size > WHOLE_MIN &&
+	    e->g->size <= WHOLE_MAX)
+		(void)posix_fadvise(fd, 0, (off_t)e->g->size,
+				    POSIX_FADV_WILLNEED);
 	while (got < len || (at_end && rc == 0 && len == 0)) {
 		struct iovec iov[2] = {{dst + got, len - got}, {&extra, 1}};
 		ssize_t r = preadv(fd, iov, at_end ? 2 : 1, (off_t)(off + got));
@@ -569,20 +588,21 @@ struct readjob {
 	size_t b;
 };
 
-static void
-read_slot(void *arg, size_t i, unsigned worker)
+/*
+ * Reads block [r->off, r->off+b) of slot i's member into dst.  Returns 0,
+ * or -1 once the member is marked failed.
+ */
+static int
+load_slot(struct ctx *e, const struct range *r, size_t i, unsigned char *dst,
+	  size_t b)
 {
-	const struct readjob *j = arg;
-	struct ctx *e = j->e;
-	size_t m = e->idx[j->r->start + i];
+	size_t m = e->idx[r->start + i];
 	struct member *mb = &e->mem[m];
-	unsigned char *dst = e->buf + i * j->b;
 	uint64_t n = 0;
 	int rc;
 
-	(void)worker;
 	if (mb->err)
-		return;
+		return -1;
 	/* keep one descriptor per reading thread for the transient opens */
 	if (mb->fd < 0 &&
 	    atomic_fetch_add(&e->nopen, 1) + e->reserve < e->max_open) {
@@ -591,26 +611,38 @@ read_slot(void *arg, size_t i, unsigned worker)
 		if (fd < 0) {
 			atomic_fetch_sub(&e->nopen, 1);
 			mb->err = fd;
-			return;
+			return -1;
 		}
 		atomic_fetch_add(&e->files_opened, 1);
 		mb->fd = fd;
 	} else if (mb->fd < 0) {
 		atomic_fetch_sub(&e->nopen, 1);
 	}
-	rc = read_member(e, m, j->r->off, dst, j->b,
-			 j->r->off + j->b == e->g->size, &n);
+	rc = read_member(e, m, r->off, dst, b, r->off + b == e->g->size, &n);
 	atomic_fetch_add(&e->reads, 1);
 	atomic_fetch_add(&e->bytes_read, n);
 	if (rc < 0) {
 		mb->err = rc;
-		return;
+		return -1;
 	}
 	if (rc == 1)
 		mb->at_eof = 1;
+	return 0;
+}
+
+static void
+read_slot(void *arg, size_t i, unsigned worker)
+{
+	const struct readjob *j = arg;
+	struct ctx *e = j->e;
+	unsigned char *dst = e->buf + i * j->b;
+
+	(void)worker;
+	if (load_slot(e, j->r, i, dst, j->b) < 0)
+		return;
 	e->hashes[i] = j->r->len > NOHASH_MAX ? XXH3_64bits(dst, j->b) : 0;
 	if (e->dig)
-		note_digest(e, m, j->r->off, dst, j->b,
+		note_digest(e, e->idx[j->r->start + i], j->r->off, dst, j->b,
 			    j->r->len > NOHASH_MAX ? &e->hashes[i] : NULL);
 }
 
@@ -712,6 +744,110 @@ step_lockstep(struct ctx *e, const struct range *r, size_t b)
 		e->keys[i].hash = e->hashes[e->keys[i].pos];
 	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_hash);
 	label_by_bytes(e, n, b, b);
+	return split(e, r, n, &how);
+}
+
+/*
+ * A big range of members that were equal in every block read so far (its
+ * first block and its last) is most likely one class of duplicates: each
+ * member's next block is read into a buffer of its thread's and compared
+ * with the first member's, which stays in memory.  Two or three blocks in
+ * the caches against len blocks from memory for step_lockstep, and no
+ * hashing of equal blocks, no sorting.  Members equal to the first
+ * advance.  A member that differs is hashed while its block is in the
+ * cache: when no other differing member has its hash, its block differs
+ * from every other member's and it is finished (unique); members that
+ * share a hash (R_LOCK) take the same block again in lockstep, so they read
+ * it twice.  The blocks start small (EQUAL_BLOCK) and double at each step,
+ * up to io_size.
+ */
+#define EQUAL_MEMBERS 64
+#define EQUAL_BLOCK (32u << 10)
+
+struct equaljob {
+	struct ctx *e;
+	const struct range *r;
+	size_t b, first; /* slot of the member compared against */
+};
+
+static void
+equal_slot(void *arg, size_t item, unsigned worker)
+{
+	const struct equaljob *j = arg;
+	struct ctx *e = j->e;
+	size_t i = j->first + 1 + item;
+	unsigned char *dst = e->buf + (1 + (size_t)worker) * j->b;
+
+	if (load_slot(e, j->r, i, dst, j->b) == 0) {
+		e->scratch[i] = memcmp(e->buf, dst, j->b) != 0;
+		e->hashes[i] = e->scratch[i] ? XXH3_64bits(dst, j->b) : 0;
+		if (e->dig)
+			note_digest(e, e->idx[j->r->start + i], j->r->off, dst,
+				    j->b, e->scratch[i] ? &e->hashes[i] : NULL);
+	}
+}
+
+/* equal members first, then the differing ones by hash */
+static int
+cmp_keyed_differ(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->rep != y->rep)
+		return x->rep < y->rep ? -1 : 1;
+	return cmp_keyed_hash(a, b);
+}
+
+static int
+step_equal(struct ctx *e, const struct range *r)
+{
+	struct split_how how = {0, 1, 0, R_LOCK, 0};
+	unsigned nbuf = e->pool ? pool_size(e->pool) : 1;
+	uint64_t cap = e->o->mem_limit < STEP_BYTES ? e->o->mem_limit
+						    : STEP_BYTES;
+	struct equaljob j = {e, r, EQUAL_BLOCK, 0};
+	size_t n;
+	int rc;
+
+	for (unsigned s = 1; s < r->steps && j.b < e->o->io_size; s++)
+		j.b <<= 1;
+	if (j.b > e->o->io_size)
+		j.b = e->o->io_size;
+	while (j.b > MIN_BLOCK && (uint64_t)(1 + nbuf) * j.b > cap)
+		j.b /= 2;
+	if (j.b > r->end - r->off)
+		j.b = (size_t)(r->end - r->off);
+	how.b = j.b;
+	if ((rc = reserve_buf(e, (1 + nbuf) * j.b)) < 0)
+		return rc;
+	e->reserve = nbuf;
+	while (j.first < r->len && load_slot(e, r, j.first, e->buf, j.b) < 0)
+		j.first++;
+	if (j.first < r->len && e->dig)
+		note_digest(e, e->idx[r->start + j.first], r->off, e->buf, j.b,
+			    NULL);
+	if (j.first < r->len) {
+		e->hashes[j.first] = 0;
+		e->scratch[j.first] = 0;
+		if (e->pool)
+			pool_run(e->pool, equal_slot, &j, r->len - j.first - 1);
+		else
+			for (size_t i = 0; i + j.first + 1 < r->len; i++)
+				equal_slot(&j, i, 0);
+	}
+	n = live_keys(e, r);
+	for (size_t i = 0; i < n; i++) {
+		e->keys[i].rep = (int)e->scratch[e->keys[i].pos];
+		e->keys[i].hash = e->hashes[e->keys[i].pos];
+	}
+	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_differ);
+	for (size_t i = 0, label = 0; i < n; i++) {
+		if (i && e->keys[i].rep &&
+		    (!e->keys[i - 1].rep ||
+		     e->keys[i].hash != e->keys[i - 1].hash))
+			label++;
+		e->keys[i].label = label;
+	}
 	return split(e, r, n, &how);
 }
 
@@ -855,6 +991,9 @@ step(struct ctx *e, struct range r)
 		if ((r.flags & R_TAIL) && r.steps > 0 &&
 		    r.end - r.off > MIN_BLOCK)
 			return step_tail(e, &r);
+		if (r.len >= EQUAL_MEMBERS && r.steps > 0 &&
+		    !(r.flags & (R_TAIL | R_LOCK)))
+			return step_equal(e, &r);
 		return step_lockstep(e, &r, b);
 	}
 	/* two buffers of b bytes within mem_limit */
@@ -966,13 +1105,21 @@ classify_alone(struct hl_engine *e, const struct hl_group *g, size_t *cls,
 	       int *err, struct hl_digest *dig)
 {
 	struct ctx *c = &e->ctx[0];
+	unsigned share = c->max_open;
 	int rc;
 
 	arm(e, c, NULL);
-	/* one group: the other threads help by reading its members */
+	/*
+	 * One group: the other threads help by reading its members, and the
+	 * whole descriptor budget is the caller's (the workers hold none
+	 * between jobs).
+	 */
 	if (e->nctx > 1 && g->n >= PARALLEL_MEMBERS)
 		c->pool = engine_pool(e);
+	if (c->pool)
+		c->max_open = e->o.max_open;
 	rc = classify_one(c, g, cls, err, dig);
+	c->max_open = share;
 	e->st.groups++;
 	ctx_collect(e, c);
 	return rc;

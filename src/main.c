@@ -131,11 +131,29 @@ engine_poll(void *arg)
 }
 
 static unsigned
-default_threads(void)
+online_cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 1 ? (unsigned)(n > 64 ? 64 : n) : 1;
+}
+
+/*
+ * Threads that walk and read: at least IO_THREADS, more than the cores on
+ * small machines.  A thread waiting for the disk (a stat, a directory, a
+ * file's first block) costs no CPU, and a cold tree is read faster with
+ * more requests in flight; on a warm tree the extra threads find the work
+ * done and cost about no CPU (bench/RESULTS.md, "Run: cold, slow disk and
+ * biggroup").  The closing helpers of replace.c follow the cores.
+ */
+#define IO_THREADS 8
+
+static unsigned
+default_threads(void)
+{
+	unsigned n = online_cpus();
+
+	return n < IO_THREADS ? IO_THREADS : n;
 }
 
 int
@@ -162,7 +180,7 @@ main(int argc, char **argv)
 		fatal("cannot initialize the comparison engine: %s",
 		      strerror(errno));
 	hl_engine_set_interrupt(r.eng, engine_poll, NULL);
-	r.rep = replace_new(r.threads, spare);
+	r.rep = replace_new(opts.threads ? r.threads : online_cpus(), spare);
 
 	report_begin(&r);
 	/* before the walk: the racy-entry rule needs the time of the stats */

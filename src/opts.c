@@ -113,7 +113,7 @@ usage(void)
 	      " -i, --include <regex>      regular expression to include "
 	      "files\n"
 	      " -j, --threads <n>          threads reading files "
-	      "(default: online CPUs)\n"
+	      "(default: online CPUs, at least 8)\n"
 	      "     --json                 print one JSON document: options, "
 	      "groups, summary\n"
 	      " -l, --list-duplicates      print every group of duplicate "

@@ -59,7 +59,8 @@ struct src {
 	char **path;
 	int *force;
 	unsigned char *isdir;
-	unsigned opens, closes, cur, peak, bad;
+	/* atomic: the cases with 2 threads open and close from both */
+	_Atomic unsigned opens, closes, cur, peak, bad;
 	size_t *owner;	/* fd -> member + 1, 0 when not ours */
 	unsigned *held; /* descriptors member i holds now */
 };
@@ -687,6 +688,79 @@ test_many_files_over_budget(void **state)
 	struct hl_engine_opts o = {.mem_limit = 64 * KIB};
 
 	many_files(state, &o, "mem_limit 64 KiB");
+}
+
+/*
+ * A big class whose members are equal in their first and last blocks is
+ * read against its first member (step_equal in engine.c): 100 copies of a
+ * base, 20 pairs changed at one byte (the same within a pair: found equal
+ * after both differed from the first member), and 60 files changed at one
+ * byte each, at offsets between the first and the last 4 KiB.  With
+ * first_changed, the first member is one of a pair.
+ */
+static void
+big_class(struct scratch *sc, const struct hl_engine_opts *o, const char *cfg,
+	  int first_changed)
+{
+	enum { N = 200, LEN = 100001, NSAME = 100, NPAIR = 20 };
+	unsigned char *base = xmalloc(LEN), *buf[N];
+	size_t order[N], pair_at[NPAIR];
+	char what[128];
+
+	rnd_fill(base, LEN);
+	for (size_t k = 0; k < NPAIR; k++)
+		pair_at[k] = 4096 + rnd_below(LEN - 2 * 4096);
+	for (size_t i = 0; i < N; i++)
+		order[i] = i;
+	for (size_t i = N - 1; i > 0; i--) {
+		size_t j = rnd_below(i + 1), x = order[i];
+
+		order[i] = order[j];
+		order[j] = x;
+	}
+	for (size_t k = 0; k < N; k++) {
+		unsigned char *p = buf[order[k]] = xmalloc(LEN);
+
+		memcpy(p, base, LEN);
+		if (k >= NSAME + 2 * NPAIR)
+			p[4096 + rnd_below(LEN - 2 * 4096)] ^= 0x40;
+		else if (k >= NSAME)
+			p[pair_at[(k - NSAME) / 2]] ^= 0x01;
+	}
+	if (first_changed) {
+		for (size_t i = 0; i < N; i++) {
+			if (order[i] == NSAME) { /* a pair member is first */
+				unsigned char *x = buf[0];
+
+				buf[0] = buf[i];
+				buf[i] = x;
+				break;
+			}
+		}
+	}
+	snprintf(what, sizeof(what), "big class, %s%s", cfg,
+		 first_changed ? ", first member changed" : "");
+	classify_bufs(sc, what, o, buf, N, LEN, NULL);
+	scratch_clear(sc);
+	for (size_t i = 0; i < N; i++)
+		free(buf[i]);
+	free(base);
+}
+
+static const struct config big_configs[] = {
+	{"default", {0, 0, 0, 0}},
+	{"2 threads", {0, 0, 0, 2}},
+	{"io_size 4096, 2 threads", {4096, 0, 0, 2}},
+	{"max_open 2, 2 threads", {0, 0, 2, 2}},
+};
+
+static void
+test_big_class_against_first(void **state)
+{
+	for (size_t c = 0; c < NELEM(big_configs); c++) {
+		big_class(*state, &big_configs[c].o, big_configs[c].name, 0);
+		big_class(*state, &big_configs[c].o, big_configs[c].name, 1);
+	}
 }
 
 /* ---- identity ---- */
@@ -1415,6 +1489,8 @@ test_hash_collisions(void **state)
 			random_groups(state, &cfg[c].o, cfg[c].name);
 			many_files(state, &cfg[c].o, cfg[c].name);
 		}
+		big_class(*state, &big_configs[0].o, "collide", 1);
+		big_class(*state, &big_configs[1].o, "collide", 1);
 		collide = 0;
 		/* an engine built with XXH_INLINE_ALL would escape the wrap */
 		if (!hash_calls)
@@ -1521,6 +1597,7 @@ main(void)
 		T(test_boundaries_small_io),
 		T(test_many_files),
 		T(test_many_files_over_budget),
+		T(test_big_class_against_first),
 		T(test_same_inode_twice),
 		T(test_open_eacces),
 		T(test_file_shrank),
