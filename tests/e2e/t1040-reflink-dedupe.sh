@@ -13,33 +13,7 @@
 # script under $TEST_TMP, unmounted (and their loop devices freed) on
 # exit, whatever happens.
 . "$(dirname "$0")/lib.sh"
-
-FSDIR=$(mktemp -d "$TEST_TMP/t1040-fs.XXXXXX")
-chmod 755 "$FSDIR"
-MOUNTED=""
-cleanup()
-{
-	for m in $MOUNTED; do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-	done
-	rm -rf "$FSDIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-# mkfs_mount TYPE SIZE MKFS...: a sparse image of SIZE, made by MKFS and
-# loop-mounted on $FSDIR/TYPE.  Fails quietly when anything is missing.
-mkfs_mount()
-{
-	t=$1 size=$2; shift 2
-	command -v "$1" >/dev/null 2>&1 || return 1
-	truncate -s "$size" "$FSDIR/$t.img" &&
-	"$@" "$FSDIR/$t.img" >"$FSDIR/$t.mkfs.log" 2>&1 &&
-	mkdir "$FSDIR/$t" &&
-	mount -o loop "$FSDIR/$t.img" "$FSDIR/$t" 2>>"$FSDIR/$t.mkfs.log" &&
-	chmod 755 "$FSDIR/$t" &&
-	MOUNTED="$MOUNTED $FSDIR/$t"
-}
+. "$(dirname "$0")/lib-fs.sh"
 
 FSES=""
 if [ "$(id -u)" != 0 ]; then

@@ -11,33 +11,7 @@
 # inline_data); a missing piece skips the tests that need it.  The images
 # are sparse files under $TEST_TMP, unmounted on exit, whatever happens.
 . "$(dirname "$0")/lib.sh"
-
-FSDIR=$(mktemp -d "$TEST_TMP/t1050-fs.XXXXXX")
-chmod 755 "$FSDIR"
-MOUNTED=""
-cleanup()
-{
-	for m in $MOUNTED; do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-	done
-	rm -rf "$FSDIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-# mkfs_mount NAME SIZE MKFS...: a sparse image of SIZE made by MKFS,
-# loop-mounted on $FSDIR/NAME.  Fails quietly when anything is missing.
-mkfs_mount()
-{
-	t=$1 size=$2; shift 2
-	command -v "$1" >/dev/null 2>&1 || return 1
-	truncate -s "$size" "$FSDIR/$t.img" &&
-	"$@" "$FSDIR/$t.img" >"$FSDIR/$t.mkfs.log" 2>&1 &&
-	mkdir "$FSDIR/$t" &&
-	mount -o loop "$FSDIR/$t.img" "$FSDIR/$t" 2>>"$FSDIR/$t.mkfs.log" &&
-	chmod 755 "$FSDIR/$t" &&
-	MOUNTED="$MOUNTED $FSDIR/$t"
-}
+. "$(dirname "$0")/lib-fs.sh"
 
 BTRFS="" INLINE=""
 if [ "$(id -u)" != 0 ]; then
