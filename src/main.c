@@ -110,15 +110,8 @@ poll_run(struct run *r)
 		putchar('\n');
 		fflush(stdout);
 	}
-	if (!(sig = sig_pending()))
-		return;
-	out_hide();
-	cleanup_run();
-	fflush(stdout);
-	fflush(stderr);
-	signal(sig, SIG_DFL);
-	raise(sig);
-	_exit(128 + sig); /* not reached */
+	if ((sig = sig_pending()))
+		die_by_signal(sig);
 }
 
 /* The engine's poll, on any of its threads: redraw, and stop on a signal. */

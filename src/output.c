@@ -7,9 +7,11 @@
 #include "output.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "opts.h"
@@ -169,6 +171,18 @@ fatal(const char *fmt, ...)
 	va_end(ap);
 	cleanup_run();
 	exit(1);
+}
+
+void
+die_by_signal(int sig)
+{
+	out_hide();
+	cleanup_run();
+	fflush(stdout);
+	fflush(stderr);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(128 + sig); /* not reached */
 }
 
 void

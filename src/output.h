@@ -33,6 +33,11 @@ void warnerr(int err, const char *fmt, ...)
 /* Prints the diagnostic, runs the cleanups (cleanup.h) and exits 1. */
 _Noreturn void fatal(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+/*
+ * The orderly end on a signal (main thread): hides the status line, runs
+ * the cleanups, flushes, and dies by sig with its default action.
+ */
+_Noreturn void die_by_signal(int sig);
 /* A line on stdout when -v was given at least level times (and no -q). */
 void verbose(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

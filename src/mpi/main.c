@@ -53,15 +53,8 @@ poll_run(struct run *r)
 
 	(void)r;
 	out_tick();
-	if (!(sig = sig_pending()))
-		return;
-	out_hide();
-	cleanup_run();
-	fflush(stdout);
-	fflush(stderr);
-	signal(sig, SIG_DFL);
-	raise(sig);
-	_exit(128 + sig); /* not reached */
+	if ((sig = sig_pending()))
+		die_by_signal(sig);
 }
 
 static int
