@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "opts.h"
 #include "output.h"
 #include "util.h"
 
@@ -128,6 +129,23 @@ src_close(void *cookie, size_t i, int fd)
 	(void)cookie;
 	(void)i;
 	close(fd);
+}
+
+void
+classify_engine(struct run *r, unsigned max_open, int (*poll)(void *))
+{
+	struct hl_engine_opts eo = {
+		.io_size = opts.io_size,
+		.mem_limit = opts.cache_size,
+		.max_open = max_open,
+		.threads = r->threads,
+	};
+
+	r->eng = hl_engine_new(&eo);
+	if (!r->eng)
+		fatal("cannot initialize the comparison engine: %s",
+		      strerror(errno));
+	hl_engine_set_interrupt(r->eng, poll, NULL);
 }
 
 struct classifier *

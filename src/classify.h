@@ -39,6 +39,12 @@ typedef void classify_act_fn(void *arg, const struct members *mb,
 
 struct classifier;
 
+/*
+ * Makes the run's engine (r->eng) from the options (-j as r->threads,
+ * --io-size, --cache-size) with max_open descriptors, stopped when poll
+ * (any of its threads) returns non-zero; fatal() when it cannot.
+ */
+void classify_engine(struct run *r, unsigned max_open, int (*poll)(void *));
 struct classifier *classify_new(struct run *r, classify_act_fn *act, void *arg);
 /* Queues a run; mb->m must stay valid until the group is done. */
 void classify_run(struct classifier *c, const struct members *mb);

@@ -376,7 +376,6 @@ main(int argc, char **argv)
 	struct run r = {.poll = poll_run};
 	struct mpictx m = {.split_min = SPLIT_MIN};
 	struct filelist fl = {0};
-	struct hl_engine_opts eo = {0};
 	struct wkey *keys = NULL;
 	const char *stats;
 	unsigned spare;
@@ -390,15 +389,7 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &r.start);
 
 	r.threads = opts.threads ? opts.threads : default_threads();
-	eo.io_size = opts.io_size;
-	eo.mem_limit = opts.cache_size;
-	eo.max_open = open_budget(&spare);
-	eo.threads = r.threads;
-	r.eng = hl_engine_new(&eo);
-	if (!r.eng)
-		fatal("cannot initialize the comparison engine: %s",
-		      strerror(errno));
-	hl_engine_set_interrupt(r.eng, engine_poll, NULL);
+	classify_engine(&r, open_budget(&spare), engine_poll);
 	r.rep = replace_new(r.threads, spare);
 	report_begin(&r);
 
