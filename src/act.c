@@ -65,7 +65,7 @@ act_free(struct actor *a)
 static const char *
 ent_path(struct pathbuf *pb, const struct ent *e, uint32_t i)
 {
-	return path_of(pb, e->paths[i]->dir, e->paths[i]->name);
+	return path_of(pb, fent_dir(e->paths[i]), e->paths[i]->name);
 }
 
 /* Tells the reports (--json, the table) about e's paths from 'from' on. */
@@ -107,8 +107,10 @@ static int
 already_reflinked(const struct ent *m, const struct ent *d)
 {
 	const struct fent *mf = ent_f(m), *df = ent_f(d);
-	int a = path_open(mf->dir, mf->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-	int b = path_open(df->dir, df->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	int a = path_open(fent_dir(mf), mf->name,
+			  O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	int b = path_open(fent_dir(df), df->name,
+			  O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	int same = a >= 0 && b >= 0 && extents_shared(a, b);
 
 	if (a >= 0)
@@ -130,7 +132,8 @@ only_holes(const struct ent *d)
 
 	if (df->size == 0)
 		return 0;
-	fd = path_open(df->dir, df->name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	fd = path_open(fent_dir(df), df->name,
+		       O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return 0; /* the replacement will say why */
 	none = extents_none(fd);
@@ -180,8 +183,8 @@ static int
 dedupe_entry(struct actor *a, struct ent *master, struct ent *dup)
 {
 	const struct fent *mf = ent_f(master), *df = dup->paths[0];
-	struct rpath m = {mf->dir, mf->name, ent_path(&a->mp, master, 0)};
-	struct rpath d = {df->dir, df->name, ent_path(&a->dp, dup, 0)};
+	struct rpath m = {fent_dir(mf), mf->name, ent_path(&a->mp, master, 0)};
+	struct rpath d = {fent_dir(df), df->name, ent_path(&a->dp, dup, 0)};
 	struct rfail fail;
 	uint64_t bytes = 0;
 	int rc = 0;
@@ -228,7 +231,7 @@ first_way(struct actor *a, struct ent *master, struct ent *dup, int *skip)
 
 	*skip = 0;
 	if (opts.reflink != REFLINK_NEVER || opts.skip_reflinks) {
-		struct rpath m = {mf->dir, mf->name,
+		struct rpath m = {fent_dir(mf), mf->name,
 				  ent_path(&a->mp, master, 0)};
 
 		can = replace_may_reflink(a->r->rep, &m, fent_dev(mf));
@@ -293,9 +296,10 @@ link_entry(struct actor *a, struct ent *master, struct ent *dup)
 	}
 	while (dup->npaths) {
 		const struct fent *df = dup->paths[0];
-		struct rpath m = {mf->dir, mf->name,
+		struct rpath m = {fent_dir(mf), mf->name,
 				  ent_path(&a->mp, master, 0)};
-		struct rpath d = {df->dir, df->name, ent_path(&a->dp, dup, 0)};
+		struct rpath d = {fent_dir(df), df->name,
+				  ent_path(&a->dp, dup, 0)};
 		enum share done = how;
 
 		if (full(master))
@@ -336,8 +340,8 @@ cmp_path(const void *x, const void *y, void *arg)
 	const struct fent *f = *(struct fent *const *)x;
 	const struct fent *g = *(struct fent *const *)y;
 
-	return strcmp(path_of(&a->pb, f->dir, f->name),
-		      path_of(&a->pb2, g->dir, g->name));
+	return strcmp(path_of(&a->pb, fent_dir(f), f->name),
+		      path_of(&a->pb2, fent_dir(g), g->name));
 }
 
 /*
@@ -367,8 +371,9 @@ link_class(struct actor *a, struct ent **c, size_t n)
 
 	report_class(a, master, 0);
 	for (size_t j = 1; j < n; j++) {
-		if (opts.content && !a->warned && !master->xa.err &&
-		    !c[j]->xa.err && xattrs_differ(&master->xa, &c[j]->xa)) {
+		if (opts.content && !a->warned && !ent_xa(master)->err &&
+		    !ent_xa(c[j])->err &&
+		    xattrs_differ(ent_xa(master), ent_xa(c[j]))) {
 			notice("warning: -c links files whose capabilities, "
 			       "ACLs or SELinux labels differ (first: %s)",
 			       ent_path(&a->pb, c[j], 0));
@@ -402,7 +407,7 @@ xattr_split(struct actor *a, struct ent **c, size_t n)
 {
 	size_t k = 1;
 
-	if (c[0]->xa.err) {
+	if (ent_xa(c[0])->err) {
 		verbose(3, "Skipped (attributes mismatch) %s",
 			ent_path(&a->pb, c[0], 0));
 		return 1;
@@ -414,7 +419,7 @@ xattr_split(struct actor *a, struct ent **c, size_t n)
 				ent_path(&a->pb2, c[i], 0));
 			a->r->stats.xattr_compared++;
 		}
-		if (!xattrs_differ(&c[0]->xa, &c[i]->xa)) {
+		if (!xattrs_differ(ent_xa(c[0]), ent_xa(c[i]))) {
 			struct ent *t = c[i];
 
 			/* keep preference order on both sides */
@@ -474,8 +479,7 @@ act_run(void *actor, const struct members *mb, const size_t *cls)
 			c[n++] = mb->m[j];
 			if (!__atomic_load_n(&mb->m[j]->xa_none,
 					     __ATOMIC_RELAXED))
-				xattrs_load(&mb->m[j]->xa, ent_f(mb->m[j]),
-					    opts.respect_xattrs);
+				ent_load_xattrs(mb->m[j], opts.respect_xattrs);
 		}
 		for (size_t off = 0, k; off < n; off += k) {
 			k = split ? xattr_split(a, c + off, n - off) : n - off;

@@ -81,9 +81,9 @@ src_open(void *cookie, size_t i)
 	    (c->noatime_uid == 0 &&
 	     !__atomic_load_n(&c->noatime_denied, __ATOMIC_RELAXED)))
 		flags |= O_NOATIME;
-	fd = path_open(f->dir, f->name, flags);
+	fd = path_open(fent_dir(f), f->name, flags);
 	if (fd < 0 && errno == EPERM && (flags & O_NOATIME)) {
-		fd = path_open(f->dir, f->name, flags & ~O_NOATIME);
+		fd = path_open(fent_dir(f), f->name, flags & ~O_NOATIME);
 		if (fd >= 0 && c->noatime_uid != fent_uid(f))
 			__atomic_store_n(&c->noatime_denied, 1,
 					 __ATOMIC_RELAXED);
@@ -97,14 +97,7 @@ src_open(void *cookie, size_t i)
 		return err;
 	}
 	/* the file we read must be the file the walk saw, unchanged */
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_dev != e->rs->dev ||
-	    (uint64_t)st.st_ino != e->rs->ino ||
-	    (uint64_t)st.st_size != e->rs->size ||
-	    st.st_mtim.tv_sec != e->rs->mtime ||
-	    (uint32_t)st.st_mtim.tv_nsec != e->rs->mtime_ns ||
-	    (!e->rs->touched &&
-	     (st.st_ctim.tv_sec != e->rs->ctime ||
-	      (uint32_t)st.st_ctim.tv_nsec != e->rs->ctime_ns))) {
+	if (!rstate_same(&st, e->rs, 1)) {
 		close(fd);
 		return -HL_ECHANGED;
 	}
@@ -118,7 +111,7 @@ src_open(void *cookie, size_t i)
 	if (flistxattr(fd, NULL, 0) == 0 || errno == ENOTSUP)
 		__atomic_store_n(&e->xa_none, 1, __ATOMIC_RELAXED);
 	/* a bigger readahead pays for big files only */
-	if (e->rs->size >= (1u << 20))
+	if (ent_f(e)->size >= (1u << 20))
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return fd;
 }
@@ -163,11 +156,13 @@ classify_new(struct run *r, classify_act_fn *act, void *arg)
 static struct cache_key
 key_of(const struct ent *e)
 {
-	const struct rstate *rs = e->rs;
+	const struct fent *f = e->rs->f;
+	struct timespec mt = fent_mtime(f), ct = fent_ctime(f);
 
-	return (struct cache_key){rs->dev,     rs->ino,	  rs->size,
-				  rs->mtime,   rs->ctime, rs->mtime_ns,
-				  rs->ctime_ns};
+	return (struct cache_key){
+		fent_dev(f),	     f->ino,	f->size,
+		mt.tv_sec,	     ct.tv_sec, (uint32_t)mt.tv_nsec,
+		(uint32_t)ct.tv_nsec};
 }
 
 static int
@@ -237,7 +232,7 @@ cache_filter(struct classifier *c, struct queued *q)
 	for (size_t i = 0; i < n; i++) {
 		struct cache_key key = key_of(q->mb.m[i]);
 		const struct cache_entry *e = cache_find(
-			c->r->cache, &key, ent_f(q->mb.m[i])->dir);
+			c->r->cache, &key, fent_dir(ent_f(q->mb.m[i])));
 
 		if (!e)
 			goto out;
@@ -371,9 +366,10 @@ finish_run(struct classifier *c, const struct queued *q, const size_t *cls,
 		}
 		if (err[i] == -HL_ECHANGED)
 			warnmsg("%s: changed during the run, not replaced",
-				path_of(&pb, f->dir, f->name));
+				path_of(&pb, fent_dir(f), f->name));
 		else
-			warnerr(-err[i], "%s", path_of(&pb, f->dir, f->name));
+			warnerr(-err[i], "%s",
+				path_of(&pb, fent_dir(f), f->name));
 	}
 	pathbuf_release(&pb);
 	/* the members the cache answered for were compared with nothing */

@@ -55,11 +55,11 @@ drop_repeats(struct pathbuf *pa, struct pathbuf *pb, struct fent **p,
 		if (w && strcmp(p[i]->name, p[w - 1]->name))
 			first = w;
 		for (uint32_t j = first; j < w && !dup; j++)
-			dup = !strcmp(path_of(pa, p[i]->dir, p[i]->name),
-				      path_of(pb, p[j]->dir, p[j]->name));
+			dup = !strcmp(path_of(pa, fent_dir(p[i]), p[i]->name),
+				      path_of(pb, fent_dir(p[j]), p[j]->name));
 		if (dup)
 			verbose(2, "Skipped (specified more than once) %s",
-				path_of(pa, p[i]->dir, p[i]->name));
+				path_of(pa, fent_dir(p[i]), p[i]->name));
 		else
 			p[w++] = p[i];
 	}
@@ -73,25 +73,6 @@ cmp_seq_desc(const void *a, const void *b)
 	const struct fent *y = *(struct fent *const *)b;
 
 	return x->seq > y->seq ? -1 : x->seq < y->seq;
-}
-
-static void
-rstate_init(struct rstate *rs, const struct fent *f)
-{
-	struct timespec mt = fent_mtime(f), ct = fent_ctime(f);
-
-	*rs = (struct rstate){
-		.dev = fent_dev(f),
-		.ino = f->ino,
-		.size = f->size,
-		.mtime = mt.tv_sec,
-		.ctime = ct.tv_sec,
-		.mtime_ns = (uint32_t)mt.tv_nsec,
-		.ctime_ns = (uint32_t)ct.tv_nsec,
-		.mode = fent_mode(f),
-		.uid = fent_uid(f),
-		.gid = fent_gid(f),
-	};
 }
 
 void
@@ -128,7 +109,7 @@ entries_build(struct sizegroup *g, struct policy *pol, const uint32_t *refs,
 			e->rs = g->ents[n - 1].rs;
 		} else {
 			e->rs = &g->rsv[nrs++];
-			rstate_init(e->rs, ent_f(e));
+			e->rs->f = ent_f(e);
 		}
 		n++;
 	}
@@ -138,10 +119,28 @@ entries_build(struct sizegroup *g, struct policy *pol, const uint32_t *refs,
 }
 
 void
+ent_load_xattrs(struct ent *e, int all)
+{
+	struct xattrs x = {0};
+
+	if (e->xa)
+		return;
+	xattrs_load(&x, ent_f(e), all);
+	if (x.blob || x.len || x.err) {
+		e->xa = xmalloc(sizeof(*e->xa));
+		*e->xa = x;
+	}
+}
+
+void
 sizegroup_release(struct sizegroup *g)
 {
-	for (size_t k = 0; k < g->n; k++)
-		xattrs_release(&g->ents[k].xa);
+	for (size_t k = 0; k < g->n; k++) {
+		if (g->ents[k].xa) {
+			xattrs_release(g->ents[k].xa);
+			free(g->ents[k].xa);
+		}
+	}
 	free(g->ents);
 	free(g->rsv);
 	free(g->paths);

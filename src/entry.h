@@ -17,13 +17,25 @@ struct policy;
 
 struct ent {
 	struct fent **paths; /* newest discovered first, as util-linux */
+	struct rstate *rs;   /* shared by the entries of one inode */
+	struct xattrs *xa;   /* read only once its contents matched (ent_xa) */
 	uint32_t npaths;
 	uint32_t nlink;	       /* virtual: updated as we link */
 	uint32_t op;	       /* operand of the first path found */
 	unsigned char xa_none; /* atomic: the engine's open saw no xattrs */
-	struct xattrs xa;      /* read only once its contents matched */
-	struct rstate *rs;     /* shared by the entries of one inode */
 };
+
+/* e's xattrs, once read: NULL stands for none, as most files have. */
+static inline const struct xattrs *
+ent_xa(const struct ent *e)
+{
+	static const struct xattrs none = {0};
+
+	return e->xa ? e->xa : &none;
+}
+
+/* Reads e's xattrs (all of them, or only the security ones) once. */
+void ent_load_xattrs(struct ent *e, int all);
 
 /* The first path record of e (its newest path). */
 static inline struct fent *

@@ -171,7 +171,7 @@ fent_new(struct dnode *dir, const char *name, size_t len, const struct stat *st,
 		.nlink = (uint32_t)st->st_nlink,
 	};
 
-	f->dir = dir;
+	f->dir = arena_ref(dir);
 	f->ino = st->st_ino;
 	f->size = (uint64_t)st->st_size;
 	f->mtime_v = ftime_pack(st->st_mtim);

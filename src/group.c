@@ -44,7 +44,7 @@ plan_size_group(struct policy *pol, struct sizegroup *g, struct classifier *c)
 			const struct fent *f = ent_f(m[i]);
 
 			verbose(3, "Skipped (attributes mismatch) %s",
-				path_of(&pb, f->dir, f->name));
+				path_of(&pb, fent_dir(f), f->name));
 			continue;
 		}
 		classify_run(c, &mb);

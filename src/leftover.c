@@ -41,7 +41,7 @@ cmp_devino(const void *a, const void *b)
 static int
 stat_now(const struct fent *f, struct stat *st)
 {
-	int fd = path_open(f->dir, f->name, O_PATH), rc;
+	int fd = path_open(fent_dir(f), f->name, O_PATH), rc;
 
 	if (fd < 0)
 		return -1;
@@ -80,7 +80,7 @@ fent_open(void *cookie, size_t i)
 {
 	struct fent *const *f = cookie;
 	struct stat st;
-	int fd = path_open(f[i]->dir, f[i]->name,
+	int fd = path_open(fent_dir(f[i]), f[i]->name,
 			   O_RDONLY | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0)
@@ -206,7 +206,7 @@ leftover_resolve(struct run *r, struct filelist *fl)
 	for (size_t i = 0; i < fl->ntemps; i++) {
 		struct fent *t = fl->temps[i];
 
-		path_of(&pb, t->dir, t->name);
+		path_of(&pb, fent_dir(t), t->name);
 		if (opts.dry_run)
 			verbose(2,
 				"Skipped (temporary of an interrupted run) %s",
@@ -218,8 +218,9 @@ leftover_resolve(struct run *r, struct filelist *fl)
 	}
 	refresh(fl, gone, ngone);
 	for (size_t i = 0; i < norphans; i++) {
-		resolve_orphan(r, fl, orphans[i],
-			       path_of(&pb, orphans[i]->dir, orphans[i]->name));
+		resolve_orphan(
+			r, fl, orphans[i],
+			path_of(&pb, fent_dir(orphans[i]), orphans[i]->name));
 		run_poll(r);
 	}
 	free(gone);

@@ -37,7 +37,8 @@ cmp_dirpart(struct policy *p, const struct fent *x, const struct fent *y)
 {
 	if (x->dir == y->dir)
 		return 0;
-	return strcmp(dirpart_of(&p->pa, x->dir), dirpart_of(&p->pb, y->dir));
+	return strcmp(dirpart_of(&p->pa, fent_dir(x)),
+		      dirpart_of(&p->pb, fent_dir(y)));
 }
 
 int

@@ -257,8 +257,7 @@ make_clone(struct replacer *rep, int mfd, const struct rpath *m,
 	   const struct rstate *ms, int dfd, const struct rpath *d,
 	   const struct rstate *ds, int dupfd)
 {
-	struct timespec ts[2] = {{0, UTIME_OMIT},
-				 {ds->mtime, (long)ds->mtime_ns}};
+	struct timespec ts[2] = {{0, UTIME_OMIT}, fent_mtime(ds->f)};
 	struct stat st;
 	int src, dst, rc = 0;
 
@@ -269,8 +268,8 @@ make_clone(struct replacer *rep, int mfd, const struct rpath *m,
 		     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (src < 0)
 		return -errno;
-	if (fstat(src, &st) < 0 || (uint64_t)st.st_ino != ms->ino ||
-	    (uint64_t)st.st_dev != ms->dev) {
+	if (fstat(src, &st) < 0 || (uint64_t)st.st_ino != ms->f->ino ||
+	    (uint64_t)st.st_dev != fent_dev(ms->f)) {
 		close(src);
 		return -ESTALE;
 	}
@@ -289,8 +288,9 @@ make_clone(struct replacer *rep, int mfd, const struct rpath *m,
 		return rc;
 	}
 	rep->tmp_dirfd = dfd;
-	if (ioctl(dst, FICLONE, src) < 0 || fchown(dst, ds->uid, ds->gid) < 0 ||
-	    fchmod(dst, ds->mode & 07777) < 0)
+	if (ioctl(dst, FICLONE, src) < 0 ||
+	    fchown(dst, fent_uid(ds->f), fent_gid(ds->f)) < 0 ||
+	    fchmod(dst, fent_mode(ds->f) & 07777) < 0)
 		rc = -errno;
 	if (rc == 0)
 		rc = copy_xattrs(rep, dupfd, dst);
@@ -392,16 +392,21 @@ struct held {
 };
 
 static int
-same_state(const struct stat *st, const struct rstate *rs, int ctime)
+same_time(struct timespec a, struct timespec b)
 {
-	return S_ISREG(st->st_mode) && (uint64_t)st->st_dev == rs->dev &&
-	       (uint64_t)st->st_ino == rs->ino &&
-	       (uint64_t)st->st_size == rs->size &&
-	       st->st_mtim.tv_sec == rs->mtime &&
-	       (uint32_t)st->st_mtim.tv_nsec == rs->mtime_ns &&
-	       (!ctime || rs->touched ||
-		(st->st_ctim.tv_sec == rs->ctime &&
-		 (uint32_t)st->st_ctim.tv_nsec == rs->ctime_ns));
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+int
+rstate_same(const struct stat *st, const struct rstate *rs, int ctime)
+{
+	const struct fent *f = rs->f;
+
+	return S_ISREG(st->st_mode) && (uint64_t)st->st_dev == fent_dev(f) &&
+	       (uint64_t)st->st_ino == f->ino &&
+	       (uint64_t)st->st_size == f->size &&
+	       same_time(st->st_mtim, fent_mtime(f)) &&
+	       (!ctime || rs->touched || same_time(st->st_ctim, fent_ctime(f)));
 }
 
 /* Opens and checks p (master: is the master), leased if lease is set. */
@@ -428,8 +433,8 @@ hold(int dirfd, const struct rpath *p, const struct rstate *rs, struct held *h,
 		h->fd = -1;
 		return fail_with(fail, RF_STAT, err, master);
 	}
-	if (!same_state(&st, rs, 1) || st.st_mode != rs->mode ||
-	    st.st_uid != rs->uid || st.st_gid != rs->gid) {
+	if (!rstate_same(&st, rs, 1) || st.st_mode != fent_mode(rs->f) ||
+	    st.st_uid != fent_uid(rs->f) || st.st_gid != fent_gid(rs->f)) {
 		close(h->fd);
 		h->fd = -1;
 		return fail_with(fail, RF_CHANGED, 0, master);
@@ -466,7 +471,7 @@ still_held(const struct held *h, const struct rstate *rs, struct rfail *fail)
 	}
 	if (fstat(h->fd, &st) < 0)
 		return fail_with(fail, RF_CHECK, errno, 0);
-	return same_state(&st, rs, 0) ? 0 : fail_with(fail, RF_CHANGED, 0, 0);
+	return rstate_same(&st, rs, 0) ? 0 : fail_with(fail, RF_CHANGED, 0, 0);
 }
 
 /* Closing the descriptor ends its lease: no F_UNLCK call needed. */
@@ -622,7 +627,7 @@ commit(struct replacer *rep, int dfd, const struct rpath *d,
 		ds->touched = 1;
 		if (fstatat(dfd, rep->tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			rc = fail_with(fail, RF_CHECK, errno, 0);
-		else if ((uint64_t)st.st_ino != ds->ino)
+		else if ((uint64_t)st.st_ino != ds->f->ino)
 			rc = fail_with(fail, RF_CHANGED, 0, 0);
 		else
 			rc = still_held(dh, ds, fail);
@@ -694,8 +699,8 @@ swap_in(struct replacer *rep, int mfd, const struct rpath *m, struct rstate *ms,
 		 */
 		if (fstatat(dfd, rep->tmp_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			rc = fail_with(fail, RF_CHECK, errno, 0);
-		else if ((uint64_t)st.st_ino != ms->ino ||
-			 (uint64_t)st.st_dev != ms->dev)
+		else if ((uint64_t)st.st_ino != ms->f->ino ||
+			 (uint64_t)st.st_dev != fent_dev(ms->f))
 			rc = fail_with(fail, RF_CHANGED, 0, 0);
 		if (rc < 0)
 			goto out;
@@ -819,7 +824,7 @@ replace_dedupe(struct replacer *rep, const struct rpath *m, struct rstate *ms,
 		let_go(&mh);
 		return -1;
 	}
-	rc = dedupe_fds(mh.fd, dh.fd, ds->size, bytes);
+	rc = dedupe_fds(mh.fd, dh.fd, ds->f->size, bytes);
 	if (rc == EINTR && sig_pending()) {
 		/* the caller's poll ends the run */
 		rc = fail_with(fail, RF_DEDUPE, EINTR, 0);
@@ -938,7 +943,7 @@ static int
 remove_leftover(struct replacer *rep, const struct fent *f, const char *path,
 		int one_link)
 {
-	int dfd = dir_fd(rep, f->dir);
+	int dfd = dir_fd(rep, fent_dir(f));
 	struct stat st;
 
 	if (dfd < 0 || fstatat(dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {

@@ -24,14 +24,22 @@
 #include "names.h"
 #include "run.h"
 
-/* What the walk saw of a file and what replacing it must find again. */
+/*
+ * What replacing a file must find again: what the walk saw of it (its
+ * record: device, inode, size, timestamps, mode, owner), unless we changed
+ * its ctime ourselves.
+ */
 struct rstate {
-	uint64_t dev, ino, size;
-	int64_t mtime, ctime;
-	uint32_t mtime_ns, ctime_ns;
-	uint32_t mode, uid, gid;
+	const struct fent *f;
 	int touched; /* we changed its ctime ourselves */
 };
+
+/*
+ * Whether st (of a file opened by name) is still rs's file as the walk
+ * saw it: device, inode, size, mtime, and the ctime when ctime is set and
+ * we did not change it ourselves.
+ */
+int rstate_same(const struct stat *st, const struct rstate *rs, int ctime);
 
 struct rpath {
 	const struct dnode *dir;

@@ -36,19 +36,26 @@
  * (fent.c makes them).  Packed to 4-byte alignment, with the name inside,
  * so that a million files cost a million times the record and its name,
  * no more (bench/RESULTS.md, "Run: 10M files and memory per file").  The
- * fields kept as they were: dir, name, ino, size.  The others through
- * the accessors below: fent_dev, fent_mode, fent_uid, fent_gid,
- * fent_nlink (an interned struct fmeta), fent_mtime, fent_ctime (struct
- * timespec, stored as nanoseconds), fent_op (the directory's).
+ * fields kept as they were: name, ino, size.  The others through the
+ * accessors below: fent_dir (a 32-bit arena reference), fent_dev, fent_mode,
+ * fent_uid, fent_gid, fent_nlink (an interned struct fmeta), fent_mtime,
+ * fent_ctime (struct timespec, stored as nanoseconds), fent_op (the
+ * directory's).
  */
 struct fent {
-	struct dnode *dir;
+	uint32_t dir; /* fent_dir(): its directory's arena_ref() */
 	uint64_t ino, size;
 	int64_t mtime_v, ctime_v; /* ftime_pack() */
 	uint32_t meta;		  /* fmeta_at() */
 	uint32_t seq;		  /* discovery order */
 	char name[];
 } __attribute__((packed, aligned(4)));
+
+static inline struct dnode *
+fent_dir(const struct fent *f)
+{
+	return arena_at(f->dir);
+}
 
 static inline uint64_t
 fent_dev(const struct fent *f)
@@ -95,7 +102,7 @@ fent_ctime(const struct fent *f)
 static inline uint32_t
 fent_op(const struct fent *f)
 {
-	return f->dir->op;
+	return fent_dir(f)->op;
 }
 
 /*

@@ -65,12 +65,12 @@ struct xa {
 static int
 xa_open(struct xa *x, struct pathbuf *pb, const struct fent *f)
 {
-	x->path = path_of(pb, f->dir, f->name);
+	x->path = path_of(pb, fent_dir(f), f->name);
 	x->fd = -1;
 	x->follow = 0;
 	if (pb->len < PATH_MAX - 1)
 		return 0;
-	x->fd = path_open(f->dir, f->name, O_PATH);
+	x->fd = path_open(fent_dir(f), f->name, O_PATH);
 	if (x->fd < 0)
 		return -1;
 	snprintf(x->proc, sizeof(x->proc), "/proc/self/fd/%d", x->fd);

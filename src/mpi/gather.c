@@ -110,7 +110,7 @@ gather_mark_class(const struct ent *kept)
 	};
 	size_t at = keylen;
 
-	mpi_rel(&pb, f->dir);
+	mpi_rel(&pb, fent_dir(f));
 	k.rellen = (uint32_t)pb.len;
 	key_add(&k, sizeof(k));
 	key_add(f->name, k.namelen);

@@ -84,7 +84,7 @@ put_rec(struct obuf *o, struct pathbuf *pb, const struct fent *f,
 	};
 	size_t n;
 
-	mpi_rel(pb, f->dir);
+	mpi_rel(pb, fent_dir(f));
 	w.rellen = (uint32_t)pb->len;
 	ob_add(o, &w, sizeof(w));
 	if (k)

@@ -67,12 +67,12 @@ static uint64_t
 first_block(struct mpictx *m, const struct fent *f, char *buf)
 {
 	size_t want = f->size < FIRST_BLOCK ? (size_t)f->size : FIRST_BLOCK;
-	int fd = path_open(f->dir, f->name,
+	int fd = path_open(fent_dir(f), f->name,
 			   O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOATIME);
 	ssize_t n;
 
 	if (fd < 0 && errno == EPERM)
-		fd = path_open(f->dir, f->name,
+		fd = path_open(fent_dir(f), f->name,
 			       O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return 0;
