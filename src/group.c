@@ -56,9 +56,15 @@ plan_size_group(struct policy *pol, struct sizegroup *g, struct classifier *c)
 void
 group_run(struct run *r, struct filelist *fl, struct classifier *c)
 {
-	uint32_t *order = fl->p; /* sorted in place */
+	uint32_t *order;
 	struct policy pol;
 
+	/* the walk's list grew by doubling: give back what it did not use */
+	if (fl->n && fl->cap > fl->n) {
+		fl->p = xrealloc(fl->p, fl->n * sizeof(*fl->p));
+		fl->cap = fl->n;
+	}
+	order = fl->p; /* sorted in place */
 	policy_init(&pol, &opts);
 	entries_sort(&pol, order, fl->n);
 	for (size_t i = 0, j; i < fl->n; i = j) {
