@@ -65,7 +65,9 @@ act_free(struct actor *a)
 static const char *
 ent_path(struct pathbuf *pb, const struct ent *e, uint32_t i)
 {
-	return path_of(pb, fent_dir(e->paths[i]), e->paths[i]->name);
+	const struct fent *f = ent_path_f(e, i);
+
+	return path_of(pb, fent_dir(f), f->name);
 }
 
 /* Tells the reports (--json, the table) about e's paths from 'from' on. */
@@ -182,7 +184,7 @@ count_path(struct actor *a, struct ent *master, const char *path,
 static int
 dedupe_entry(struct actor *a, struct ent *master, struct ent *dup)
 {
-	const struct fent *mf = ent_f(master), *df = dup->paths[0];
+	const struct fent *mf = ent_f(master), *df = ent_f(dup);
 	struct rpath m = {fent_dir(mf), mf->name, ent_path(&a->mp, master, 0)};
 	struct rpath d = {fent_dir(df), df->name, ent_path(&a->dp, dup, 0)};
 	struct rfail fail;
@@ -295,7 +297,7 @@ link_entry(struct actor *a, struct ent *master, struct ent *dup)
 		how = SHARE_CLONE;
 	}
 	while (dup->npaths) {
-		const struct fent *df = dup->paths[0];
+		const struct fent *df = ent_f(dup);
 		struct rpath m = {fent_dir(mf), mf->name,
 				  ent_path(&a->mp, master, 0)};
 		struct rpath d = {fent_dir(df), df->name,
@@ -337,8 +339,8 @@ static int
 cmp_path(const void *x, const void *y, void *arg)
 {
 	struct actor *a = arg;
-	const struct fent *f = *(struct fent *const *)x;
-	const struct fent *g = *(struct fent *const *)y;
+	const struct fent *f = fent_at(*(const uint32_t *)x);
+	const struct fent *g = fent_at(*(const uint32_t *)y);
 
 	return strcmp(path_of(&a->pb, fent_dir(f), f->name),
 		      path_of(&a->pb2, fent_dir(g), g->name));

@@ -44,22 +44,25 @@ entries_sort(struct policy *pol, uint32_t *v, size_t n)
  * paths of the same name: no quadratic work for an inode with 65,000 links.
  */
 static uint32_t
-drop_repeats(struct pathbuf *pa, struct pathbuf *pb, struct fent **p,
-	     uint32_t n)
+drop_repeats(struct pathbuf *pa, struct pathbuf *pb, uint32_t *p, uint32_t n)
 {
 	uint32_t w = 0;
 
 	for (uint32_t i = 0, first = 0; i < n; i++) {
+		const struct fent *f = fent_at(p[i]);
 		int dup = 0;
 
-		if (w && strcmp(p[i]->name, p[w - 1]->name))
+		if (w && strcmp(f->name, fent_at(p[w - 1])->name))
 			first = w;
-		for (uint32_t j = first; j < w && !dup; j++)
-			dup = !strcmp(path_of(pa, fent_dir(p[i]), p[i]->name),
-				      path_of(pb, fent_dir(p[j]), p[j]->name));
+		for (uint32_t j = first; j < w && !dup; j++) {
+			const struct fent *g = fent_at(p[j]);
+
+			dup = !strcmp(path_of(pa, fent_dir(f), f->name),
+				      path_of(pb, fent_dir(g), g->name));
+		}
 		if (dup)
 			verbose(2, "Skipped (specified more than once) %s",
-				path_of(pa, fent_dir(p[i]), p[i]->name));
+				path_of(pa, fent_dir(f), f->name));
 		else
 			p[w++] = p[i];
 	}
@@ -69,29 +72,25 @@ drop_repeats(struct pathbuf *pa, struct pathbuf *pb, struct fent **p,
 static int
 cmp_seq_desc(const void *a, const void *b)
 {
-	const struct fent *x = *(struct fent *const *)a;
-	const struct fent *y = *(struct fent *const *)b;
+	const struct fent *x = fent_at(*(const uint32_t *)a);
+	const struct fent *y = fent_at(*(const uint32_t *)b);
 
 	return x->seq > y->seq ? -1 : x->seq < y->seq;
 }
 
 void
-entries_build(struct sizegroup *g, struct policy *pol, const uint32_t *refs,
-	      size_t np)
+entries_build(struct sizegroup *g, struct policy *pol, uint32_t *p, size_t np)
 {
 	struct pathbuf pa = {0}, pb = {0};
 	size_t n = 0, nrs = 0;
-	struct fent **p = xmalloc(np * sizeof(*p));
 
-	for (size_t i = 0; i < np; i++)
-		p[i] = fent_at(refs[i]);
-	g->paths = p;
 	g->ents = xcalloc(np, sizeof(*g->ents));
 	g->rsv = xcalloc(np, sizeof(*g->rsv));
 	for (size_t i = 0, j; i < np; i = j) {
 		struct ent *e = &g->ents[n];
 
-		for (j = i + 1; j < np && policy_same_entry(pol, p[i], p[j]);
+		for (j = i + 1; j < np && policy_same_entry(pol, fent_at(p[i]),
+							    fent_at(p[j]));
 		     j++)
 			;
 		e->paths = p + i;
@@ -101,7 +100,7 @@ entries_build(struct sizegroup *g, struct policy *pol, const uint32_t *refs,
 			qsort(e->paths, e->npaths, sizeof(*e->paths),
 			      cmp_seq_desc);
 		}
-		e->op = fent_op(e->paths[e->npaths - 1]);
+		e->op = fent_op(ent_path_f(e, e->npaths - 1));
 		e->nlink = fent_nlink(ent_f(e));
 		/* with -f or -d one inode may be several entries */
 		if (n && ent_f(&g->ents[n - 1])->ino == ent_f(e)->ino &&
@@ -143,6 +142,5 @@ sizegroup_release(struct sizegroup *g)
 	}
 	free(g->ents);
 	free(g->rsv);
-	free(g->paths);
 	*g = (struct sizegroup){0};
 }

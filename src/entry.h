@@ -16,9 +16,10 @@
 struct policy;
 
 struct ent {
-	struct fent **paths; /* newest discovered first, as util-linux */
-	struct rstate *rs;   /* shared by the entries of one inode */
-	struct xattrs *xa;   /* read only once its contents matched (ent_xa) */
+	uint32_t *
+		paths; /* fent_ref()s, newest discovered first, as util-linux */
+	struct rstate *rs; /* shared by the entries of one inode */
+	struct xattrs *xa; /* read only once its contents matched (ent_xa) */
 	uint32_t npaths;
 	uint32_t nlink;	       /* virtual: updated as we link */
 	uint32_t op;	       /* operand of the first path found */
@@ -37,19 +38,25 @@ ent_xa(const struct ent *e)
 /* Reads e's xattrs (all of them, or only the security ones) once. */
 void ent_load_xattrs(struct ent *e, int all);
 
+/* Path record i of e. */
+static inline struct fent *
+ent_path_f(const struct ent *e, uint32_t i)
+{
+	return fent_at(e->paths[i]);
+}
+
 /* The first path record of e (its newest path). */
 static inline struct fent *
 ent_f(const struct ent *e)
 {
-	return e->paths[0];
+	return ent_path_f(e, 0);
 }
 
 /* The entries of one size group, alive until the group was acted on. */
 struct sizegroup {
 	struct ent *ents;
 	size_t n;
-	struct rstate *rsv;  /* the inodes' states */
-	struct fent **paths; /* the entries' paths point into it */
+	struct rstate *rsv; /* the inodes' states */
 };
 
 /*
@@ -62,7 +69,7 @@ void entries_sort(struct policy *pol, uint32_t *v, size_t n);
  * them (reordering each entry's paths, dropping paths given twice with a
  * -vv line).
  */
-void entries_build(struct sizegroup *g, struct policy *pol, const uint32_t *p,
+void entries_build(struct sizegroup *g, struct policy *pol, uint32_t *p,
 		   size_t np);
 void sizegroup_release(struct sizegroup *g);
 

@@ -124,23 +124,24 @@ static struct ent *
 key_ent(struct mpictx *m, const struct seg *sg, const char *keys)
 {
 	struct ckey k;
-	struct fent **fp = arena_alloc(sizeof(*fp));
+	uint32_t *fp = arena_alloc(sizeof(*fp));
 	struct ent *e = arena_alloc(sizeof(*e));
 	const char *p = keys + sg->koff + sizeof(k);
 
 	memcpy(&k, keys + sg->koff, sizeof(k));
-	*fp = fent_new(mpi_dir(m, k.op, p + k.namelen, k.rellen), p, k.namelen,
-		       &(struct stat){
-			       .st_dev = sg->dev,
-			       .st_ino = k.ino,
-			       .st_size = (off_t)sg->size,
-			       .st_mtim = {k.mtime, 0},
-			       .st_mode = k.mode,
-			       .st_uid = k.uid,
-			       .st_gid = k.gid,
-			       .st_nlink = k.nlink,
-		       },
-		       0);
+	*fp = fent_ref(fent_new(mpi_dir(m, k.op, p + k.namelen, k.rellen), p,
+				k.namelen,
+				&(struct stat){
+					.st_dev = sg->dev,
+					.st_ino = k.ino,
+					.st_size = (off_t)sg->size,
+					.st_mtim = {k.mtime, 0},
+					.st_mode = k.mode,
+					.st_uid = k.uid,
+					.st_gid = k.gid,
+					.st_nlink = k.nlink,
+				},
+				0));
 	*e = (struct ent){
 		.paths = fp, .npaths = 1, .nlink = k.nlink, .op = k.op};
 	return e;

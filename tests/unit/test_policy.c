@@ -58,7 +58,7 @@ struct spec {
 
 struct rec {
 	struct spec f;
-	struct fent *fp;
+	uint32_t fp; /* fent_ref() of the record */
 	struct ent e;
 };
 
@@ -97,9 +97,10 @@ F(struct rec *r)
 	st.st_uid = r->f.uid;
 	st.st_gid = r->f.gid;
 	st.st_nlink = r->f.nlink;
-	r->fp = fent_new(r->f.dir, r->f.name, strlen(r->f.name), &st, 0);
+	r->fp = fent_ref(
+		fent_new(r->f.dir, r->f.name, strlen(r->f.name), &st, 0));
 	r->e.paths = &r->fp;
-	return r->fp;
+	return fent_at(r->fp);
 }
 
 static struct ent *
