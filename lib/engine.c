@@ -47,6 +47,7 @@
  * it when a class reaches the end, marks the member HL_ECHANGED.
  */
 #include "hlcore.h"
+#include "keysort.h"
 #include "pool.h"
 
 #include <stdatomic.h>
@@ -74,12 +75,16 @@
  */
 #define STEP_BYTES (32u << 20)
 
+/*
+ * Per member of a group: 8 bytes, with the 4-byte index and the 16-byte
+ * key (keysort.h) all the engine keeps per member besides the blocks.
+ */
 struct member {
-	uint64_t off; /* bytes read and found equal so far */
-	int fd;	      /* held descriptor, or -1 */
-	int err;      /* negative errno once failed */
-	int at_eof;   /* the last read proved the end of the file */
+	int fd;			 /* held descriptor, or -1 */
+	signed int err : 31;	 /* negative errno once failed */
+	unsigned int at_eof : 1; /* the last read proved the end of the file */
 };
+_Static_assert(sizeof(struct member) == 8, "struct member is 8 bytes");
 
 /* A contiguous range of the index array that is still being refined. */
 struct range {
@@ -99,13 +104,6 @@ enum range_flags {
 	R_LOCK = 4,
 };
 
-struct keyed {
-	uint64_t hash;
-	size_t pos;   /* slot in the range, then member index */
-	size_t label; /* sub-class number */
-	int rep;      /* first member of its label */
-};
-
 /* The working state of one thread classifying one group at a time. */
 struct ctx {
 	const struct hl_engine_opts *o;
@@ -122,11 +120,9 @@ struct ctx {
 	/* per classify call */
 	const struct hl_group *g;
 	struct member *mem;
-	size_t *idx;
-	struct keyed *keys;
-	uint64_t *hashes; /* per slot of the range being read */
+	uint32_t *idx;	    /* member indices, ascending within a range */
+	struct keyed *keys; /* slot i's hash is read into keys[i] */
 	size_t *cls;
-	size_t *scratch;
 	int *err;
 	struct hl_digest *dig; /* or NULL: no digests asked for */
 
@@ -458,26 +454,6 @@ finish(struct ctx *e, size_t start, size_t len, int at_eof)
 	}
 }
 
-static int
-cmp_keyed_hash(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-static int
-cmp_keyed_label(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-
-	if (x->label != y->label)
-		return x->label < y->label ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 /*
  * After keys[0..n) got labels, rewrites the range in label order (members
  * in index order within a label, so a class's first member is its smallest
@@ -496,14 +472,16 @@ split(struct ctx *e, const struct range *r, size_t n,
       const struct split_how *how)
 {
 	struct keyed *k = e->keys;
-	size_t *tmp = e->scratch;
 
-	for (size_t j = 0; j < n; j++)
+	/* by (label, member index); the hashes are no longer needed */
+	for (size_t j = 0; j < n; j++) {
 		k[j].pos = e->idx[r->start + k[j].pos];
-	qsort(k, n, sizeof(*k), cmp_keyed_label);
+		k[j].hash = k[j].label;
+	}
+	keys_sort(k, n);
+	/* the failed members' entries past n are dropped with the range */
 	for (size_t j = 0; j < n; j++)
-		tmp[j] = k[j].pos;
-	memcpy(e->idx + r->start, tmp, n * sizeof(*tmp));
+		e->idx[r->start + j] = k[j].pos;
 
 	for (size_t i = 0, j; i < n; i = j) {
 		int adv = k[i].label < how->nadv;
@@ -636,14 +614,16 @@ read_slot(void *arg, size_t i, unsigned worker)
 	const struct readjob *j = arg;
 	struct ctx *e = j->e;
 	unsigned char *dst = e->buf + i * j->b;
+	struct keyed *k = &e->keys[i];
 
 	(void)worker;
 	if (load_slot(e, j->r, i, dst, j->b) < 0)
 		return;
-	e->hashes[i] = j->r->len > NOHASH_MAX ? XXH3_64bits(dst, j->b) : 0;
+	k->hash = j->r->len > NOHASH_MAX ? XXH3_64bits(dst, j->b) : 0;
+	k->rep = 0;
 	if (e->dig)
 		note_digest(e, e->idx[j->r->start + i], j->r->off, dst, j->b,
-			    j->r->len > NOHASH_MAX ? &e->hashes[i] : NULL);
+			    j->r->len > NOHASH_MAX ? &k->hash : NULL);
 }
 
 /*
@@ -672,7 +652,11 @@ read_blocks(struct ctx *e, const struct range *r, size_t b)
 	}
 }
 
-/* Keys for the members of a range that did not fail, slot order. */
+/*
+ * Packs the keys of the members of a range that did not fail (keys[i],
+ * with its hash and rep filled by the step, for slot i) into keys[0..n),
+ * slot order, and sets their positions.
+ */
 static size_t
 live_keys(struct ctx *e, const struct range *r)
 {
@@ -685,8 +669,8 @@ live_keys(struct ctx *e, const struct range *r)
 			release(e, m);
 			continue;
 		}
-		e->keys[n].pos = i;
-		e->keys[n].rep = 0;
+		e->keys[n] = e->keys[i];
+		e->keys[n].pos = (uint32_t)i;
 		n++;
 	}
 	return n;
@@ -701,7 +685,7 @@ static void
 label_by_bytes(struct ctx *e, size_t n, size_t b, size_t stride)
 {
 	struct keyed *k = e->keys;
-	size_t label = 0;
+	uint32_t label = 0;
 
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && k[j].hash == k[i].hash; j++)
@@ -740,9 +724,7 @@ step_lockstep(struct ctx *e, const struct range *r, size_t b)
 		return rc;
 	read_blocks(e, r, b);
 	n = live_keys(e, r);
-	for (size_t i = 0; i < n; i++)
-		e->keys[i].hash = e->hashes[e->keys[i].pos];
-	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_hash);
+	keys_sort(e->keys, n);
 	label_by_bytes(e, n, b, b);
 	return split(e, r, n, &how);
 }
@@ -777,25 +759,35 @@ equal_slot(void *arg, size_t item, unsigned worker)
 	struct ctx *e = j->e;
 	size_t i = j->first + 1 + item;
 	unsigned char *dst = e->buf + (1 + (size_t)worker) * j->b;
+	struct keyed *k = &e->keys[i];
 
 	if (load_slot(e, j->r, i, dst, j->b) == 0) {
-		e->scratch[i] = memcmp(e->buf, dst, j->b) != 0;
-		e->hashes[i] = e->scratch[i] ? XXH3_64bits(dst, j->b) : 0;
+		k->rep = memcmp(e->buf, dst, j->b) != 0;
+		k->hash = k->rep ? XXH3_64bits(dst, j->b) : 0;
 		if (e->dig)
 			note_digest(e, e->idx[j->r->start + i], j->r->off, dst,
-				    j->b, e->scratch[i] ? &e->hashes[i] : NULL);
+				    j->b, k->rep ? &k->hash : NULL);
 	}
 }
 
-/* equal members first, then the differing ones by hash */
-static int
-cmp_keyed_differ(const void *a, const void *b)
+/*
+ * Moves the keys[0..n) with rep == 0 (equal to the first member) before
+ * the others, in no particular order; returns their count.
+ */
+static size_t
+equal_first(struct keyed *k, size_t n)
 {
-	const struct keyed *x = a, *y = b;
+	size_t i = 0, j = n;
 
-	if (x->rep != y->rep)
-		return x->rep < y->rep ? -1 : 1;
-	return cmp_keyed_hash(a, b);
+	for (;;) {
+		while (i < j && !k[i].rep)
+			i++;
+		while (i < j && k[j - 1].rep)
+			j--;
+		if (i >= j)
+			return i;
+		key_swap(&k[i], &k[j - 1]);
+	}
 }
 
 static int
@@ -806,7 +798,8 @@ step_equal(struct ctx *e, const struct range *r)
 	uint64_t cap = e->o->mem_limit < STEP_BYTES ? e->o->mem_limit
 						    : STEP_BYTES;
 	struct equaljob j = {e, r, EQUAL_BLOCK, 0};
-	size_t n;
+	size_t n, neq;
+	uint32_t label;
 	int rc;
 
 	for (unsigned s = 1; s < r->steps && j.b < e->o->io_size; s++)
@@ -827,8 +820,8 @@ step_equal(struct ctx *e, const struct range *r)
 		note_digest(e, e->idx[r->start + j.first], r->off, e->buf, j.b,
 			    NULL);
 	if (j.first < r->len) {
-		e->hashes[j.first] = 0;
-		e->scratch[j.first] = 0;
+		e->keys[j.first].hash = 0;
+		e->keys[j.first].rep = 0;
 		if (e->pool)
 			pool_run(e->pool, equal_slot, &j, r->len - j.first - 1);
 		else
@@ -836,12 +829,14 @@ step_equal(struct ctx *e, const struct range *r)
 				equal_slot(&j, i, 0);
 	}
 	n = live_keys(e, r);
+	/*
+	 * Equal members first (label 0; their order is split's business),
+	 * then the differing ones by hash.
+	 */
+	neq = equal_first(e->keys, n);
+	keys_sort(e->keys + neq, n - neq);
+	label = 0;
 	for (size_t i = 0; i < n; i++) {
-		e->keys[i].rep = (int)e->scratch[e->keys[i].pos];
-		e->keys[i].hash = e->hashes[e->keys[i].pos];
-	}
-	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_differ);
-	for (size_t i = 0, label = 0; i < n; i++) {
 		if (i && e->keys[i].rep &&
 		    (!e->keys[i - 1].rep ||
 		     e->keys[i].hash != e->keys[i - 1].hash))
@@ -861,7 +856,8 @@ step_hash(struct ctx *e, const struct range *r, size_t b)
 {
 	struct split_how how = {b, 0, 0, R_STREAM, 0};
 	struct keyed *k = e->keys;
-	size_t n = 0, label = 0;
+	size_t n = 0;
+	uint32_t label = 0;
 	int rc;
 
 	if ((rc = reserve_buf(e, b)) < 0)
@@ -879,12 +875,12 @@ step_hash(struct ctx *e, const struct range *r, size_t b)
 			continue;
 		}
 		k[n].hash = XXH3_64bits(e->buf, b);
-		k[n].pos = i;
+		k[n].pos = (uint32_t)i;
 		n++;
 		if (e->dig && r->off == 0)
 			note_digest(e, m, 0, e->buf, b, NULL);
 	}
-	qsort(k, n, sizeof(*k), cmp_keyed_hash);
+	keys_sort(k, n);
 	for (size_t i = 0; i < n; i++) {
 		if (i && k[i].hash != k[i - 1].hash)
 			label++;
@@ -921,7 +917,7 @@ step_stream(struct ctx *e, const struct range *r, size_t b)
 			fail(e, m, rc);
 			continue;
 		}
-		k[n].pos = i;
+		k[n].pos = (uint32_t)i;
 		k[n].label = n && memcmp(e->buf, dst, b) != 0;
 		n++;
 	}
@@ -949,9 +945,7 @@ step_tail(struct ctx *e, const struct range *r)
 		return rc;
 	read_blocks(e, &t, MIN_BLOCK);
 	n = live_keys(e, &t);
-	for (size_t i = 0; i < n; i++)
-		e->keys[i].hash = e->hashes[e->keys[i].pos];
-	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_hash);
+	keys_sort(e->keys, n);
 	label_by_bytes(e, n, MIN_BLOCK, MIN_BLOCK);
 	return split(e, r, n, &how);
 }
@@ -1021,19 +1015,20 @@ setup(struct ctx *e, const struct hl_group *g, size_t *cls, int *err,
 		memset(dig, 0, n * sizeof(*dig));
 	e->nopen = 0;
 	e->nstack = 0;
+	/* indices, positions and labels are 32-bit (keysort.h) */
+	if (n > KEY_MAX_MEMBERS)
+		return -ENOMEM;
 	e->mem = malloc(n * sizeof(*e->mem));
 	if (!e->mem)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		e->mem[i] = (struct member){0, -1, 0, 0};
+		e->mem[i] = (struct member){-1, 0, 0};
 	e->idx = malloc(n * sizeof(*e->idx));
 	e->keys = malloc(n * sizeof(*e->keys));
-	e->scratch = malloc(n * sizeof(*e->scratch));
-	e->hashes = malloc(n * sizeof(*e->hashes));
-	if (!e->idx || !e->keys || !e->scratch || !e->hashes)
+	if (!e->idx || !e->keys)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		e->idx[i] = i;
+		e->idx[i] = (uint32_t)i;
 		cls[i] = HL_NOCLASS;
 	}
 	return 0;
@@ -1049,12 +1044,9 @@ teardown(struct ctx *e)
 	free(e->mem);
 	free(e->idx);
 	free(e->keys);
-	free(e->scratch);
-	free(e->hashes);
 	e->mem = NULL;
-	e->idx = e->scratch = NULL;
+	e->idx = NULL;
 	e->keys = NULL;
-	e->hashes = NULL;
 	e->g = NULL;
 	e->dig = NULL;
 }
