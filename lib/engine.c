@@ -52,8 +52,10 @@
 
 #include <stdatomic.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +133,14 @@ struct ctx {
 
 	unsigned char *buf; /* len x block bytes */
 	size_t bufsz;
+
+	/* a deduplicating step's distinct blocks (see DEDUP_MEMBERS) */
+	pthread_mutex_t lock;
+	unsigned char *store;
+	size_t storesz, nstore;
+	uint32_t *table; /* slots of the blocks' first readers, by hash */
+	size_t tabcap;
+	int dedup_err;
 };
 
 struct hl_engine {
@@ -149,6 +159,7 @@ ctx_init(struct ctx *c, const struct hl_engine *e, unsigned max_open)
 	memset(c, 0, sizeof(*c));
 	c->o = &e->o;
 	c->max_open = max_open ? max_open : 1;
+	pthread_mutex_init(&c->lock, NULL);
 }
 
 static void
@@ -156,6 +167,8 @@ ctx_release(struct ctx *c)
 {
 	free(c->stack);
 	free(c->buf);
+	free(c->store);
+	pthread_mutex_destroy(&c->lock);
 }
 
 /* Moves a context's counters into the engine's. */
@@ -564,6 +577,7 @@ struct readjob {
 	struct ctx *e;
 	const struct range *r;
 	size_t b;
+	int dedup; /* read into the worker's slot, keep distinct blocks */
 };
 
 /*
@@ -608,15 +622,88 @@ load_slot(struct ctx *e, const struct range *r, size_t i, unsigned char *dst,
 	return 0;
 }
 
+/*
+ * A range of DEDUP_MEMBERS or more does not keep every member's block:
+ * each is read into its thread's slot, hashed, and looked up (under the
+ * context's lock) among the distinct blocks of the step, which are kept
+ * in e->store once each; the member's key then holds its block number in
+ * its label.  Equal numbers mean equal bytes, so label_by_block needs no
+ * memcmp, and the same reads give the same labels as label_by_bytes.
+ * The memory is the distinct blocks (a huge group of tiny files is
+ * mostly a few contents) and a table of 4-byte slots, instead of one
+ * block per member.
+ */
+#define DEDUP_MEMBERS 1024
+#define NO_SLOT UINT32_MAX
+
+static int
+dedup_grow(struct ctx *e)
+{
+	size_t cap = e->tabcap ? 2 * e->tabcap : 2048;
+	uint32_t *t = malloc(cap * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	memset(t, 0xff, cap * sizeof(*t));
+	for (size_t x = 0; x < e->tabcap; x++) {
+		uint32_t s = e->table[x];
+		size_t y;
+
+		if (s == NO_SLOT)
+			continue;
+		for (y = e->keys[s].hash & (cap - 1); t[y] != NO_SLOT;
+		     y = (y + 1) & (cap - 1))
+			;
+		t[y] = s;
+	}
+	free(e->table);
+	e->table = t;
+	e->tabcap = cap;
+	return 0;
+}
+
+/* Gives slot i (its hash in keys[i]) the number of its block p. */
+static int
+dedup_add(struct ctx *e, size_t i, const unsigned char *p, size_t b)
+{
+	struct keyed *k = e->keys;
+	size_t x;
+
+	if (2 * (e->nstore + 1) > e->tabcap && dedup_grow(e) < 0)
+		return -ENOMEM;
+	for (x = k[i].hash & (e->tabcap - 1); e->table[x] != NO_SLOT;
+	     x = (x + 1) & (e->tabcap - 1)) {
+		const struct keyed *o = &k[e->table[x]];
+
+		if (o->hash == k[i].hash &&
+		    !memcmp(e->store + (size_t)o->label * b, p, b)) {
+			k[i].label = o->label;
+			return 0;
+		}
+	}
+	if ((e->nstore + 1) * b > e->storesz) {
+		size_t sz = e->storesz ? 2 * e->storesz : 64 * b;
+		unsigned char *st = realloc(e->store, sz);
+
+		if (!st)
+			return -ENOMEM;
+		e->store = st;
+		e->storesz = sz;
+	}
+	memcpy(e->store + e->nstore * b, p, b);
+	k[i].label = (uint32_t)e->nstore++;
+	e->table[x] = (uint32_t)i;
+	return 0;
+}
+
 static void
 read_slot(void *arg, size_t i, unsigned worker)
 {
 	const struct readjob *j = arg;
 	struct ctx *e = j->e;
-	unsigned char *dst = e->buf + i * j->b;
+	unsigned char *dst = e->buf + (j->dedup ? worker : i) * j->b;
 	struct keyed *k = &e->keys[i];
 
-	(void)worker;
 	if (load_slot(e, j->r, i, dst, j->b) < 0)
 		return;
 	k->hash = j->r->len > NOHASH_MAX ? XXH3_64bits(dst, j->b) : 0;
@@ -624,6 +711,12 @@ read_slot(void *arg, size_t i, unsigned worker)
 	if (e->dig)
 		note_digest(e, e->idx[j->r->start + i], j->r->off, dst, j->b,
 			    j->r->len > NOHASH_MAX ? &k->hash : NULL);
+	if (j->dedup) {
+		pthread_mutex_lock(&e->lock);
+		if (!e->dedup_err)
+			e->dedup_err = dedup_add(e, i, dst, j->b);
+		pthread_mutex_unlock(&e->lock);
+	}
 }
 
 /*
@@ -638,9 +731,9 @@ read_slot(void *arg, size_t i, unsigned worker)
 #define PARALLEL_MEMBERS 16
 
 static void
-read_blocks(struct ctx *e, const struct range *r, size_t b)
+read_blocks(struct ctx *e, const struct range *r, size_t b, int dedup)
 {
-	struct readjob j = {e, r, b};
+	struct readjob j = {e, r, b, dedup};
 
 	if (e->pool && r->len >= PARALLEL_MEMBERS) {
 		e->reserve = pool_size(e->pool);
@@ -713,20 +806,78 @@ label_by_bytes(struct ctx *e, size_t n, size_t b, size_t stride)
  * The normal step: every member's next block in memory, hash, sort, and
  * confirm equal hashes with memcmp.
  */
+/*
+ * Labels keys[0..n), sorted by hash, from the block numbers their labels
+ * hold (dedup_add): in order, the first member with a block number opens
+ * a label, as label_by_bytes would.  The table is reused as the map.
+ */
+static void
+label_by_block(struct ctx *e, size_t n)
+{
+	struct keyed *k = e->keys;
+	uint32_t *map = e->table, label = 0;
+
+	assert(e->tabcap >= e->nstore);
+	memset(map, 0xff, e->nstore * sizeof(*map));
+	for (size_t x = 0; x < n; x++) {
+		uint32_t id = k[x].label;
+
+		if (map[id] == NO_SLOT) {
+			map[id] = label++;
+			k[x].rep = 1;
+		}
+		k[x].label = map[id];
+	}
+}
+
+/*
+ * Reads block [rd->off, rd->off + b) of the range's members, then sorts
+ * and labels the keys of those that did not fail; returns their count or
+ * a negative error.
+ */
+static ptrdiff_t
+read_and_label(struct ctx *e, const struct range *rd, size_t b)
+{
+	int dedup = rd->len >= DEDUP_MEMBERS;
+	unsigned nw = e->pool ? pool_size(e->pool) : 1;
+	size_t n;
+	int rc;
+
+	if ((rc = reserve_buf(e, b * (dedup ? nw : rd->len))) < 0)
+		return rc;
+	if (dedup) {
+		e->nstore = 0;
+		e->dedup_err = dedup_grow(e);
+	}
+	if (!e->dedup_err)
+		read_blocks(e, rd, b, dedup);
+	n = live_keys(e, rd);
+	if (dedup) {
+		rc = e->dedup_err;
+		if (rc == 0) {
+			keys_sort(e->keys, n);
+			label_by_block(e, n);
+		}
+		free(e->table);
+		e->table = NULL;
+		e->tabcap = 0;
+		e->dedup_err = 0;
+		return rc < 0 ? rc : (ptrdiff_t)n;
+	}
+	keys_sort(e->keys, n);
+	label_by_bytes(e, n, b, b);
+	return (ptrdiff_t)n;
+}
+
 static int
 step_lockstep(struct ctx *e, const struct range *r, size_t b)
 {
 	struct split_how how = {b, (size_t)-1, r->flags & R_TAIL, 0, 0};
-	size_t n;
-	int rc;
+	ptrdiff_t n = read_and_label(e, r, b);
 
-	if ((rc = reserve_buf(e, b * r->len)) < 0)
-		return rc;
-	read_blocks(e, r, b);
-	n = live_keys(e, r);
-	keys_sort(e->keys, n);
-	label_by_bytes(e, n, b, b);
-	return split(e, r, n, &how);
+	if (n < 0)
+		return (int)n;
+	return split(e, r, (size_t)n, &how);
 }
 
 /*
@@ -936,18 +1087,14 @@ step_tail(struct ctx *e, const struct range *r)
 {
 	struct range t = *r;
 	struct split_how how = {MIN_BLOCK, 0, 0, 0, 0};
-	size_t n;
-	int rc;
+	ptrdiff_t n;
 
 	t.off = r->end - MIN_BLOCK;
 	how.newend = t.off;
-	if ((rc = reserve_buf(e, (size_t)MIN_BLOCK * r->len)) < 0)
-		return rc;
-	read_blocks(e, &t, MIN_BLOCK);
-	n = live_keys(e, &t);
-	keys_sort(e->keys, n);
-	label_by_bytes(e, n, MIN_BLOCK, MIN_BLOCK);
-	return split(e, r, n, &how);
+	n = read_and_label(e, &t, MIN_BLOCK);
+	if (n < 0)
+		return (int)n;
+	return split(e, r, (size_t)n, &how);
 }
 
 /* 4 KiB, 64 KiB, 1 MiB...: cheap when files differ early */
