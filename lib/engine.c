@@ -45,6 +45,12 @@
  *
  * Changes.  A read that ends before the expected size, or a byte found past
  * it when a class reaches the end, marks the member HL_ECHANGED.
+ *
+ * Memory.  Per member of the group being classified: an 8-byte struct
+ * member, a 32-bit index and a 16-byte key (keysort.h, sorted in place),
+ * plus the blocks of a step.  A step of DEDUP_MEMBERS or more keeps each
+ * distinct block once (dedup_add), so a huge group of small files that
+ * is mostly a few contents holds little more than those contents.
  */
 #include "hlcore.h"
 #include "keysort.h"
