@@ -142,8 +142,9 @@ struct ctx {
 
 	/* a deduplicating step's distinct blocks (see DEDUP_MEMBERS) */
 	pthread_mutex_t lock;
-	unsigned char *store;
+	unsigned char *store; /* nstore blocks, freed after the step */
 	size_t storesz, nstore;
+	size_t storemax; /* len x b: never more than one block per member */
 	uint32_t *table; /* slots of the blocks' first readers, by hash */
 	size_t tabcap;
 	int dedup_err;
@@ -173,7 +174,6 @@ ctx_release(struct ctx *c)
 {
 	free(c->stack);
 	free(c->buf);
-	free(c->store);
 	pthread_mutex_destroy(&c->lock);
 }
 
@@ -689,7 +689,13 @@ dedup_add(struct ctx *e, size_t i, const unsigned char *p, size_t b)
 	}
 	if ((e->nstore + 1) * b > e->storesz) {
 		size_t sz = e->storesz ? 2 * e->storesz : 64 * b;
-		unsigned char *st = realloc(e->store, sz);
+		unsigned char *st;
+
+		if (sz < (e->nstore + 1) * b)
+			sz = (e->nstore + 1) * b;
+		if (sz > e->storemax)
+			sz = e->storemax;
+		st = realloc(e->store, sz);
 
 		if (!st)
 			return -ENOMEM;
@@ -853,6 +859,7 @@ read_and_label(struct ctx *e, const struct range *rd, size_t b)
 		return rc;
 	if (dedup) {
 		e->nstore = 0;
+		e->storemax = b * rd->len;
 		e->dedup_err = dedup_grow(e);
 	}
 	if (!e->dedup_err)
@@ -864,9 +871,13 @@ read_and_label(struct ctx *e, const struct range *rd, size_t b)
 			keys_sort(e->keys, n);
 			label_by_block(e, n);
 		}
+		/* both are sized by this step's distinct blocks */
 		free(e->table);
 		e->table = NULL;
 		e->tabcap = 0;
+		free(e->store);
+		e->store = NULL;
+		e->storesz = 0;
 		e->dedup_err = 0;
 		return rc < 0 ? rc : (ptrdiff_t)n;
 	}

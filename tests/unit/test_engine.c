@@ -766,13 +766,15 @@ test_big_class_against_first(void **state)
 /*
  * A huge group of small files, mostly a few contents (engine.c's
  * DEDUP_MEMBERS: the step keeps each distinct block once): 1,200 files,
- * 60% copies of 8 contents (one of them in half the files), 25% of 200,
- * 15% unique.  With len over 8 KiB the second block read is the tail,
- * and the contents differ at one byte, in the head, the tail or between.
+ * 60% copies of 8 contents (one of them in half of those), 25% of 200,
+ * 15% unique; with all_unique, all unique (the store fills up to one
+ * block per member).  With len over 8 KiB the second block read is the
+ * tail, and the contents differ at one byte, in the head, the tail or
+ * between.
  */
 static void
 huge_group(struct scratch *sc, const struct hl_engine_opts *o, const char *cfg,
-	   size_t len)
+	   size_t len, int all_unique)
 {
 	enum { N = 1200, NP = 208 };
 	unsigned char *pool[NP], *buf[N];
@@ -788,7 +790,9 @@ huge_group(struct scratch *sc, const struct hl_engine_opts *o, const char *cfg,
 		size_t r = rnd_below(100), t;
 
 		buf[i] = xmalloc(len);
-		if (r < 30)
+		if (all_unique)
+			t = NP;
+		else if (r < 30)
 			t = 0;
 		else if (r < 60)
 			t = 1 + rnd_below(7);
@@ -822,9 +826,10 @@ static void
 test_huge_group_few_contents(void **state)
 {
 	for (size_t c = 0; c < NELEM(huge_configs); c++)
-		huge_group(*state, &huge_configs[c].o, huge_configs[c].name,
-			   40);
-	huge_group(*state, &huge_configs[1].o, huge_configs[1].name, 9000);
+		huge_group(*state, &huge_configs[c].o, huge_configs[c].name, 40,
+			   0);
+	huge_group(*state, &huge_configs[1].o, huge_configs[1].name, 9000, 0);
+	huge_group(*state, &huge_configs[1].o, "huge group, all unique", 40, 1);
 }
 
 /* ---- identity ---- */
@@ -1555,7 +1560,7 @@ test_hash_collisions(void **state)
 		}
 		big_class(*state, &big_configs[0].o, "collide", 1);
 		big_class(*state, &big_configs[1].o, "collide", 1);
-		huge_group(*state, &huge_configs[1].o, "collide", 40);
+		huge_group(*state, &huge_configs[1].o, "collide", 40, 0);
 		collide = 0;
 		/* an engine built with XXH_INLINE_ALL would escape the wrap */
 		if (!hash_calls)
