@@ -45,14 +45,23 @@
  *
  * Changes.  A read that ends before the expected size, or a byte found past
  * it when a class reaches the end, marks the member HL_ECHANGED.
+ *
+ * Memory.  Per member of the group being classified: an 8-byte struct
+ * member, a 32-bit index and a 16-byte key (keysort.h, sorted in place),
+ * plus the blocks of a step.  A step of DEDUP_MEMBERS or more keeps each
+ * distinct block once (dedup_add), so a huge group of small files that
+ * is mostly a few contents holds little more than those contents.
  */
 #include "hlcore.h"
+#include "keysort.h"
 #include "pool.h"
 
 #include <stdatomic.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,12 +83,16 @@
  */
 #define STEP_BYTES (32u << 20)
 
+/*
+ * Per member of a group: 8 bytes, with the 4-byte index and the 16-byte
+ * key (keysort.h) all the engine keeps per member besides the blocks.
+ */
 struct member {
-	uint64_t off; /* bytes read and found equal so far */
-	int fd;	      /* held descriptor, or -1 */
-	int err;      /* negative errno once failed */
-	int at_eof;   /* the last read proved the end of the file */
+	int fd;			 /* held descriptor, or -1 */
+	signed int err : 31;	 /* negative errno once failed */
+	unsigned int at_eof : 1; /* the last read proved the end of the file */
 };
+_Static_assert(sizeof(struct member) == 8, "struct member is 8 bytes");
 
 /* A contiguous range of the index array that is still being refined. */
 struct range {
@@ -99,13 +112,6 @@ enum range_flags {
 	R_LOCK = 4,
 };
 
-struct keyed {
-	uint64_t hash;
-	size_t pos;   /* slot in the range, then member index */
-	size_t label; /* sub-class number */
-	int rep;      /* first member of its label */
-};
-
 /* The working state of one thread classifying one group at a time. */
 struct ctx {
 	const struct hl_engine_opts *o;
@@ -122,11 +128,9 @@ struct ctx {
 	/* per classify call */
 	const struct hl_group *g;
 	struct member *mem;
-	size_t *idx;
-	struct keyed *keys;
-	uint64_t *hashes; /* per slot of the range being read */
+	uint32_t *idx;	    /* member indices, ascending within a range */
+	struct keyed *keys; /* slot i's hash is read into keys[i] */
 	size_t *cls;
-	size_t *scratch;
 	int *err;
 	struct hl_digest *dig; /* or NULL: no digests asked for */
 
@@ -135,6 +139,15 @@ struct ctx {
 
 	unsigned char *buf; /* len x block bytes */
 	size_t bufsz;
+
+	/* a deduplicating step's distinct blocks (see DEDUP_MEMBERS) */
+	pthread_mutex_t lock;
+	unsigned char *store; /* nstore blocks, freed after the step */
+	size_t storesz, nstore;
+	size_t storemax; /* len x b: never more than one block per member */
+	uint32_t *table; /* slots of the blocks' first readers, by hash */
+	size_t tabcap;
+	int dedup_err;
 };
 
 struct hl_engine {
@@ -153,6 +166,7 @@ ctx_init(struct ctx *c, const struct hl_engine *e, unsigned max_open)
 	memset(c, 0, sizeof(*c));
 	c->o = &e->o;
 	c->max_open = max_open ? max_open : 1;
+	pthread_mutex_init(&c->lock, NULL);
 }
 
 static void
@@ -160,6 +174,7 @@ ctx_release(struct ctx *c)
 {
 	free(c->stack);
 	free(c->buf);
+	pthread_mutex_destroy(&c->lock);
 }
 
 /* Moves a context's counters into the engine's. */
@@ -458,26 +473,6 @@ finish(struct ctx *e, size_t start, size_t len, int at_eof)
 	}
 }
 
-static int
-cmp_keyed_hash(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-static int
-cmp_keyed_label(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-
-	if (x->label != y->label)
-		return x->label < y->label ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 /*
  * After keys[0..n) got labels, rewrites the range in label order (members
  * in index order within a label, so a class's first member is its smallest
@@ -496,14 +491,16 @@ split(struct ctx *e, const struct range *r, size_t n,
       const struct split_how *how)
 {
 	struct keyed *k = e->keys;
-	size_t *tmp = e->scratch;
 
-	for (size_t j = 0; j < n; j++)
+	/* by (label, member index); the hashes are no longer needed */
+	for (size_t j = 0; j < n; j++) {
 		k[j].pos = e->idx[r->start + k[j].pos];
-	qsort(k, n, sizeof(*k), cmp_keyed_label);
+		k[j].hash = k[j].label;
+	}
+	keys_sort(k, n);
+	/* the failed members' entries past n are dropped with the range */
 	for (size_t j = 0; j < n; j++)
-		tmp[j] = k[j].pos;
-	memcpy(e->idx + r->start, tmp, n * sizeof(*tmp));
+		e->idx[r->start + j] = k[j].pos;
 
 	for (size_t i = 0, j; i < n; i = j) {
 		int adv = k[i].label < how->nadv;
@@ -586,6 +583,7 @@ struct readjob {
 	struct ctx *e;
 	const struct range *r;
 	size_t b;
+	int dedup; /* read into the worker's slot, keep distinct blocks */
 };
 
 /*
@@ -630,20 +628,107 @@ load_slot(struct ctx *e, const struct range *r, size_t i, unsigned char *dst,
 	return 0;
 }
 
+/*
+ * A range of DEDUP_MEMBERS or more does not keep every member's block:
+ * each is read into its thread's slot, hashed, and looked up (under the
+ * context's lock) among the distinct blocks of the step, which are kept
+ * in e->store once each; the member's key then holds its block number in
+ * its label.  Equal numbers mean equal bytes, so label_by_block needs no
+ * memcmp, and the same reads give the same labels as label_by_bytes.
+ * The memory is the distinct blocks (a huge group of tiny files is
+ * mostly a few contents) and a table of 4-byte slots, instead of one
+ * block per member.
+ */
+#define DEDUP_MEMBERS 1024
+#define NO_SLOT UINT32_MAX
+
+static int
+dedup_grow(struct ctx *e)
+{
+	size_t cap = e->tabcap ? 2 * e->tabcap : 2048;
+	uint32_t *t = malloc(cap * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	memset(t, 0xff, cap * sizeof(*t));
+	for (size_t x = 0; x < e->tabcap; x++) {
+		uint32_t s = e->table[x];
+		size_t y;
+
+		if (s == NO_SLOT)
+			continue;
+		for (y = e->keys[s].hash & (cap - 1); t[y] != NO_SLOT;
+		     y = (y + 1) & (cap - 1))
+			;
+		t[y] = s;
+	}
+	free(e->table);
+	e->table = t;
+	e->tabcap = cap;
+	return 0;
+}
+
+/* Gives slot i (its hash in keys[i]) the number of its block p. */
+static int
+dedup_add(struct ctx *e, size_t i, const unsigned char *p, size_t b)
+{
+	struct keyed *k = e->keys;
+	size_t x;
+
+	if (2 * (e->nstore + 1) > e->tabcap && dedup_grow(e) < 0)
+		return -ENOMEM;
+	for (x = k[i].hash & (e->tabcap - 1); e->table[x] != NO_SLOT;
+	     x = (x + 1) & (e->tabcap - 1)) {
+		const struct keyed *o = &k[e->table[x]];
+
+		if (o->hash == k[i].hash &&
+		    !memcmp(e->store + (size_t)o->label * b, p, b)) {
+			k[i].label = o->label;
+			return 0;
+		}
+	}
+	if ((e->nstore + 1) * b > e->storesz) {
+		size_t sz = e->storesz ? 2 * e->storesz : 64 * b;
+		unsigned char *st;
+
+		if (sz < (e->nstore + 1) * b)
+			sz = (e->nstore + 1) * b;
+		if (sz > e->storemax)
+			sz = e->storemax;
+		st = realloc(e->store, sz);
+
+		if (!st)
+			return -ENOMEM;
+		e->store = st;
+		e->storesz = sz;
+	}
+	memcpy(e->store + e->nstore * b, p, b);
+	k[i].label = (uint32_t)e->nstore++;
+	e->table[x] = (uint32_t)i;
+	return 0;
+}
+
 static void
 read_slot(void *arg, size_t i, unsigned worker)
 {
 	const struct readjob *j = arg;
 	struct ctx *e = j->e;
-	unsigned char *dst = e->buf + i * j->b;
+	unsigned char *dst = e->buf + (j->dedup ? worker : i) * j->b;
+	struct keyed *k = &e->keys[i];
 
-	(void)worker;
 	if (load_slot(e, j->r, i, dst, j->b) < 0)
 		return;
-	e->hashes[i] = j->r->len > NOHASH_MAX ? XXH3_64bits(dst, j->b) : 0;
+	k->hash = j->r->len > NOHASH_MAX ? XXH3_64bits(dst, j->b) : 0;
+	k->rep = 0;
 	if (e->dig)
 		note_digest(e, e->idx[j->r->start + i], j->r->off, dst, j->b,
-			    j->r->len > NOHASH_MAX ? &e->hashes[i] : NULL);
+			    j->r->len > NOHASH_MAX ? &k->hash : NULL);
+	if (j->dedup) {
+		pthread_mutex_lock(&e->lock);
+		if (!e->dedup_err)
+			e->dedup_err = dedup_add(e, i, dst, j->b);
+		pthread_mutex_unlock(&e->lock);
+	}
 }
 
 /*
@@ -658,9 +743,9 @@ read_slot(void *arg, size_t i, unsigned worker)
 #define PARALLEL_MEMBERS 16
 
 static void
-read_blocks(struct ctx *e, const struct range *r, size_t b)
+read_blocks(struct ctx *e, const struct range *r, size_t b, int dedup)
 {
-	struct readjob j = {e, r, b};
+	struct readjob j = {e, r, b, dedup};
 
 	if (e->pool && r->len >= PARALLEL_MEMBERS) {
 		e->reserve = pool_size(e->pool);
@@ -672,7 +757,11 @@ read_blocks(struct ctx *e, const struct range *r, size_t b)
 	}
 }
 
-/* Keys for the members of a range that did not fail, slot order. */
+/*
+ * Packs the keys of the members of a range that did not fail (keys[i],
+ * with its hash and rep filled by the step, for slot i) into keys[0..n),
+ * slot order, and sets their positions.
+ */
 static size_t
 live_keys(struct ctx *e, const struct range *r)
 {
@@ -685,8 +774,8 @@ live_keys(struct ctx *e, const struct range *r)
 			release(e, m);
 			continue;
 		}
-		e->keys[n].pos = i;
-		e->keys[n].rep = 0;
+		e->keys[n] = e->keys[i];
+		e->keys[n].pos = (uint32_t)i;
 		n++;
 	}
 	return n;
@@ -701,7 +790,7 @@ static void
 label_by_bytes(struct ctx *e, size_t n, size_t b, size_t stride)
 {
 	struct keyed *k = e->keys;
-	size_t label = 0;
+	uint32_t label = 0;
 
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && k[j].hash == k[i].hash; j++)
@@ -729,22 +818,83 @@ label_by_bytes(struct ctx *e, size_t n, size_t b, size_t stride)
  * The normal step: every member's next block in memory, hash, sort, and
  * confirm equal hashes with memcmp.
  */
+/*
+ * Labels keys[0..n), sorted by hash, from the block numbers their labels
+ * hold (dedup_add): in order, the first member with a block number opens
+ * a label, as label_by_bytes would.  The table is reused as the map.
+ */
+static void
+label_by_block(struct ctx *e, size_t n)
+{
+	struct keyed *k = e->keys;
+	uint32_t *map = e->table, label = 0;
+
+	assert(e->tabcap >= e->nstore);
+	memset(map, 0xff, e->nstore * sizeof(*map));
+	for (size_t x = 0; x < n; x++) {
+		uint32_t id = k[x].label;
+
+		if (map[id] == NO_SLOT) {
+			map[id] = label++;
+			k[x].rep = 1;
+		}
+		k[x].label = map[id];
+	}
+}
+
+/*
+ * Reads block [rd->off, rd->off + b) of the range's members, then sorts
+ * and labels the keys of those that did not fail; returns their count or
+ * a negative error.
+ */
+static ptrdiff_t
+read_and_label(struct ctx *e, const struct range *rd, size_t b)
+{
+	int dedup = rd->len >= DEDUP_MEMBERS;
+	unsigned nw = e->pool ? pool_size(e->pool) : 1;
+	size_t n;
+	int rc;
+
+	if ((rc = reserve_buf(e, b * (dedup ? nw : rd->len))) < 0)
+		return rc;
+	if (dedup) {
+		e->nstore = 0;
+		e->storemax = b * rd->len;
+		e->dedup_err = dedup_grow(e);
+	}
+	if (!e->dedup_err)
+		read_blocks(e, rd, b, dedup);
+	n = live_keys(e, rd);
+	if (dedup) {
+		rc = e->dedup_err;
+		if (rc == 0) {
+			keys_sort(e->keys, n);
+			label_by_block(e, n);
+		}
+		/* both are sized by this step's distinct blocks */
+		free(e->table);
+		e->table = NULL;
+		e->tabcap = 0;
+		free(e->store);
+		e->store = NULL;
+		e->storesz = 0;
+		e->dedup_err = 0;
+		return rc < 0 ? rc : (ptrdiff_t)n;
+	}
+	keys_sort(e->keys, n);
+	label_by_bytes(e, n, b, b);
+	return (ptrdiff_t)n;
+}
+
 static int
 step_lockstep(struct ctx *e, const struct range *r, size_t b)
 {
 	struct split_how how = {b, (size_t)-1, r->flags & R_TAIL, 0, 0};
-	size_t n;
-	int rc;
+	ptrdiff_t n = read_and_label(e, r, b);
 
-	if ((rc = reserve_buf(e, b * r->len)) < 0)
-		return rc;
-	read_blocks(e, r, b);
-	n = live_keys(e, r);
-	for (size_t i = 0; i < n; i++)
-		e->keys[i].hash = e->hashes[e->keys[i].pos];
-	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_hash);
-	label_by_bytes(e, n, b, b);
-	return split(e, r, n, &how);
+	if (n < 0)
+		return (int)n;
+	return split(e, r, (size_t)n, &how);
 }
 
 /*
@@ -777,25 +927,35 @@ equal_slot(void *arg, size_t item, unsigned worker)
 	struct ctx *e = j->e;
 	size_t i = j->first + 1 + item;
 	unsigned char *dst = e->buf + (1 + (size_t)worker) * j->b;
+	struct keyed *k = &e->keys[i];
 
 	if (load_slot(e, j->r, i, dst, j->b) == 0) {
-		e->scratch[i] = memcmp(e->buf, dst, j->b) != 0;
-		e->hashes[i] = e->scratch[i] ? XXH3_64bits(dst, j->b) : 0;
+		k->rep = memcmp(e->buf, dst, j->b) != 0;
+		k->hash = k->rep ? XXH3_64bits(dst, j->b) : 0;
 		if (e->dig)
 			note_digest(e, e->idx[j->r->start + i], j->r->off, dst,
-				    j->b, e->scratch[i] ? &e->hashes[i] : NULL);
+				    j->b, k->rep ? &k->hash : NULL);
 	}
 }
 
-/* equal members first, then the differing ones by hash */
-static int
-cmp_keyed_differ(const void *a, const void *b)
+/*
+ * Moves the keys[0..n) with rep == 0 (equal to the first member) before
+ * the others, in no particular order; returns their count.
+ */
+static size_t
+equal_first(struct keyed *k, size_t n)
 {
-	const struct keyed *x = a, *y = b;
+	size_t i = 0, j = n;
 
-	if (x->rep != y->rep)
-		return x->rep < y->rep ? -1 : 1;
-	return cmp_keyed_hash(a, b);
+	for (;;) {
+		while (i < j && !k[i].rep)
+			i++;
+		while (i < j && k[j - 1].rep)
+			j--;
+		if (i >= j)
+			return i;
+		key_swap(&k[i], &k[j - 1]);
+	}
 }
 
 static int
@@ -806,7 +966,8 @@ step_equal(struct ctx *e, const struct range *r)
 	uint64_t cap = e->o->mem_limit < STEP_BYTES ? e->o->mem_limit
 						    : STEP_BYTES;
 	struct equaljob j = {e, r, EQUAL_BLOCK, 0};
-	size_t n;
+	size_t n, neq;
+	uint32_t label;
 	int rc;
 
 	for (unsigned s = 1; s < r->steps && j.b < e->o->io_size; s++)
@@ -827,8 +988,8 @@ step_equal(struct ctx *e, const struct range *r)
 		note_digest(e, e->idx[r->start + j.first], r->off, e->buf, j.b,
 			    NULL);
 	if (j.first < r->len) {
-		e->hashes[j.first] = 0;
-		e->scratch[j.first] = 0;
+		e->keys[j.first].hash = 0;
+		e->keys[j.first].rep = 0;
 		if (e->pool)
 			pool_run(e->pool, equal_slot, &j, r->len - j.first - 1);
 		else
@@ -836,12 +997,14 @@ step_equal(struct ctx *e, const struct range *r)
 				equal_slot(&j, i, 0);
 	}
 	n = live_keys(e, r);
+	/*
+	 * Equal members first (label 0; their order is split's business),
+	 * then the differing ones by hash.
+	 */
+	neq = equal_first(e->keys, n);
+	keys_sort(e->keys + neq, n - neq);
+	label = 0;
 	for (size_t i = 0; i < n; i++) {
-		e->keys[i].rep = (int)e->scratch[e->keys[i].pos];
-		e->keys[i].hash = e->hashes[e->keys[i].pos];
-	}
-	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_differ);
-	for (size_t i = 0, label = 0; i < n; i++) {
 		if (i && e->keys[i].rep &&
 		    (!e->keys[i - 1].rep ||
 		     e->keys[i].hash != e->keys[i - 1].hash))
@@ -861,7 +1024,8 @@ step_hash(struct ctx *e, const struct range *r, size_t b)
 {
 	struct split_how how = {b, 0, 0, R_STREAM, 0};
 	struct keyed *k = e->keys;
-	size_t n = 0, label = 0;
+	size_t n = 0;
+	uint32_t label = 0;
 	int rc;
 
 	if ((rc = reserve_buf(e, b)) < 0)
@@ -879,12 +1043,12 @@ step_hash(struct ctx *e, const struct range *r, size_t b)
 			continue;
 		}
 		k[n].hash = XXH3_64bits(e->buf, b);
-		k[n].pos = i;
+		k[n].pos = (uint32_t)i;
 		n++;
 		if (e->dig && r->off == 0)
 			note_digest(e, m, 0, e->buf, b, NULL);
 	}
-	qsort(k, n, sizeof(*k), cmp_keyed_hash);
+	keys_sort(k, n);
 	for (size_t i = 0; i < n; i++) {
 		if (i && k[i].hash != k[i - 1].hash)
 			label++;
@@ -921,7 +1085,7 @@ step_stream(struct ctx *e, const struct range *r, size_t b)
 			fail(e, m, rc);
 			continue;
 		}
-		k[n].pos = i;
+		k[n].pos = (uint32_t)i;
 		k[n].label = n && memcmp(e->buf, dst, b) != 0;
 		n++;
 	}
@@ -940,20 +1104,14 @@ step_tail(struct ctx *e, const struct range *r)
 {
 	struct range t = *r;
 	struct split_how how = {MIN_BLOCK, 0, 0, 0, 0};
-	size_t n;
-	int rc;
+	ptrdiff_t n;
 
 	t.off = r->end - MIN_BLOCK;
 	how.newend = t.off;
-	if ((rc = reserve_buf(e, (size_t)MIN_BLOCK * r->len)) < 0)
-		return rc;
-	read_blocks(e, &t, MIN_BLOCK);
-	n = live_keys(e, &t);
-	for (size_t i = 0; i < n; i++)
-		e->keys[i].hash = e->hashes[e->keys[i].pos];
-	qsort(e->keys, n, sizeof(*e->keys), cmp_keyed_hash);
-	label_by_bytes(e, n, MIN_BLOCK, MIN_BLOCK);
-	return split(e, r, n, &how);
+	n = read_and_label(e, &t, MIN_BLOCK);
+	if (n < 0)
+		return (int)n;
+	return split(e, r, (size_t)n, &how);
 }
 
 /* 4 KiB, 64 KiB, 1 MiB...: cheap when files differ early */
@@ -1021,19 +1179,20 @@ setup(struct ctx *e, const struct hl_group *g, size_t *cls, int *err,
 		memset(dig, 0, n * sizeof(*dig));
 	e->nopen = 0;
 	e->nstack = 0;
+	/* indices, positions and labels are 32-bit (keysort.h) */
+	if (n > KEY_MAX_MEMBERS)
+		return -ENOMEM;
 	e->mem = malloc(n * sizeof(*e->mem));
 	if (!e->mem)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		e->mem[i] = (struct member){0, -1, 0, 0};
+		e->mem[i] = (struct member){-1, 0, 0};
 	e->idx = malloc(n * sizeof(*e->idx));
 	e->keys = malloc(n * sizeof(*e->keys));
-	e->scratch = malloc(n * sizeof(*e->scratch));
-	e->hashes = malloc(n * sizeof(*e->hashes));
-	if (!e->idx || !e->keys || !e->scratch || !e->hashes)
+	if (!e->idx || !e->keys)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		e->idx[i] = i;
+		e->idx[i] = (uint32_t)i;
 		cls[i] = HL_NOCLASS;
 	}
 	return 0;
@@ -1049,12 +1208,9 @@ teardown(struct ctx *e)
 	free(e->mem);
 	free(e->idx);
 	free(e->keys);
-	free(e->scratch);
-	free(e->hashes);
 	e->mem = NULL;
-	e->idx = e->scratch = NULL;
+	e->idx = NULL;
 	e->keys = NULL;
-	e->hashes = NULL;
 	e->g = NULL;
 	e->dig = NULL;
 }

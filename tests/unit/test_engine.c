@@ -763,6 +763,75 @@ test_big_class_against_first(void **state)
 	}
 }
 
+/*
+ * A huge group of small files, mostly a few contents (engine.c's
+ * DEDUP_MEMBERS: the step keeps each distinct block once): 1,200 files,
+ * 60% copies of 8 contents (one of them in half of those), 25% of 200,
+ * 15% unique; with all_unique, all unique (the store fills up to one
+ * block per member).  With len over 8 KiB the second block read is the
+ * tail, and the contents differ at one byte, in the head, the tail or
+ * between.
+ */
+static void
+huge_group(struct scratch *sc, const struct hl_engine_opts *o, const char *cfg,
+	   size_t len, int all_unique)
+{
+	enum { N = 1200, NP = 208 };
+	unsigned char *pool[NP], *buf[N];
+
+	pool[0] = xmalloc(len);
+	rnd_fill(pool[0], len);
+	for (size_t t = 1; t < NP; t++) {
+		pool[t] = xmalloc(len);
+		memcpy(pool[t], pool[0], len);
+		pool[t][(t * 7919) % len] ^= (unsigned char)(1 + t % 255);
+	}
+	for (size_t i = 0; i < N; i++) {
+		size_t r = rnd_below(100), t;
+
+		buf[i] = xmalloc(len);
+		if (all_unique)
+			t = NP;
+		else if (r < 30)
+			t = 0;
+		else if (r < 60)
+			t = 1 + rnd_below(7);
+		else if (r < 85)
+			t = 8 + rnd_below(NP - 8);
+		else
+			t = NP;
+		if (t < NP) {
+			memcpy(buf[i], pool[t], len);
+		} else {
+			memcpy(buf[i], pool[0], len);
+			buf[i][rnd_below(len)] ^= 0x80;
+			buf[i][rnd_below(len)] ^= 0x01;
+			memcpy(buf[i], &i, sizeof(i));
+		}
+	}
+	classify_bufs(sc, cfg, o, buf, N, len, NULL);
+	for (size_t i = 0; i < N; i++)
+		free(buf[i]);
+	for (size_t t = 0; t < NP; t++)
+		free(pool[t]);
+}
+
+static const struct config huge_configs[] = {
+	{"huge group", {0, 0, 0, 0}},
+	{"huge group, 2 threads", {0, 0, 0, 2}},
+	{"huge group, max_open 1", {0, 0, 1, 0}},
+};
+
+static void
+test_huge_group_few_contents(void **state)
+{
+	for (size_t c = 0; c < NELEM(huge_configs); c++)
+		huge_group(*state, &huge_configs[c].o, huge_configs[c].name, 40,
+			   0);
+	huge_group(*state, &huge_configs[1].o, huge_configs[1].name, 9000, 0);
+	huge_group(*state, &huge_configs[1].o, "huge group, all unique", 40, 1);
+}
+
 /* ---- identity ---- */
 
 /* Member 1 is member 0's path again, member 3 a hard link of it. */
@@ -1491,6 +1560,7 @@ test_hash_collisions(void **state)
 		}
 		big_class(*state, &big_configs[0].o, "collide", 1);
 		big_class(*state, &big_configs[1].o, "collide", 1);
+		huge_group(*state, &huge_configs[1].o, "collide", 40, 0);
 		collide = 0;
 		/* an engine built with XXH_INLINE_ALL would escape the wrap */
 		if (!hash_calls)
@@ -1598,6 +1668,7 @@ main(void)
 		T(test_many_files),
 		T(test_many_files_over_budget),
 		T(test_big_class_against_first),
+		T(test_huge_group_few_contents),
 		T(test_same_inode_twice),
 		T(test_open_eacces),
 		T(test_file_shrank),
