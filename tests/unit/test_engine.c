@@ -1654,7 +1654,6 @@ test_digests(void **state)
 int
 main(void)
 {
-	const char *env = getenv("HL_TEST_SEED");
 	const struct CMUnitTest tests[] = {
 		T(test_two_equal),
 		T(test_diff_first_byte),
@@ -1699,8 +1698,6 @@ main(void)
 #endif
 	};
 
-	base_seed = env ? strtoull(env, NULL, 0) : 0x9e3779b97f4a7c15ULL;
-	if (!base_seed)
-		base_seed = 1;
+	seed_from_env();
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

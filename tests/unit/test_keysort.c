@@ -136,15 +136,12 @@ test_ties_by_position(void **state)
 int
 main(void)
 {
-	const char *env = getenv("HL_TEST_SEED");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sort_matches_qsort),
 		cmocka_unit_test(test_heapsort_matches_qsort),
 		cmocka_unit_test(test_ties_by_position),
 	};
 
-	base_seed = env ? strtoull(env, NULL, 0) : 0x9e3779b97f4a7c15ULL;
-	if (!base_seed)
-		base_seed = 1;
+	seed_from_env();
 	return cmocka_run_group_tests_name("keysort", tests, NULL, NULL);
 }

@@ -872,7 +872,6 @@ test_thresholds(void **state)
 int
 main(void)
 {
-	const char *env = getenv("HL_TEST_SEED");
 	const struct CMUnitTest tests[] = {
 		T(test_classify_all_threads_read),
 		T(test_batch_mixed),
@@ -880,8 +879,6 @@ main(void)
 		T(test_thresholds),
 	};
 
-	base_seed = env ? strtoull(env, NULL, 0) : 0x9e3779b97f4a7c15ULL;
-	if (!base_seed)
-		base_seed = 1;
+	seed_from_env();
 	return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
 }

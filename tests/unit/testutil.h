@@ -22,6 +22,17 @@ rnd(void)
 	return seed * 0x2545F4914F6CDD1DULL;
 }
 
+/* base_seed from HL_TEST_SEED (to replay a failure), else a fixed one. */
+static inline void
+seed_from_env(void)
+{
+	const char *env = getenv("HL_TEST_SEED");
+
+	base_seed = env ? strtoull(env, NULL, 0) : 0x9e3779b97f4a7c15ULL;
+	if (!base_seed)
+		base_seed = 1;
+}
+
 static inline size_t
 rnd_below(size_t n)
 {
