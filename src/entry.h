@@ -16,8 +16,8 @@
 struct policy;
 
 struct ent {
-	uint32_t *
-		paths; /* fent_ref()s, newest discovered first, as util-linux */
+	/* fent_ref()s into the walk's list, newest first, as util-linux */
+	uint32_t *paths;
 	struct rstate *rs; /* shared by the entries of one inode */
 	struct xattrs *xa; /* read only once its contents matched (ent_xa) */
 	uint32_t npaths;
